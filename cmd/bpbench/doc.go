@@ -1,0 +1,3 @@
+// Command bpbench is a memory-safety benchmark and regression harness for
+// stream backpressure.
+package main

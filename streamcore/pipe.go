@@ -1,0 +1,116 @@
+package streamcore
+
+// PipeOptions configures Pipe. The zero value ends the destination when the
+// source ends, like Node's pipe().
+type PipeOptions struct {
+	// KeepOpen leaves the destination open when the source ends (Node's
+	// {end: false}).
+	KeepOpen bool
+}
+
+type pipeDest[T any] struct {
+	dst     *Writable[T]
+	end     bool
+	waiting bool // a Write to dst returned false and dst has not drained
+}
+
+// Pipe sends everything src produces to dst with backpressure (P1): when
+// dst.Write returns false src is paused, and dst's drain resumes it, so dst
+// never buffers more than its highWaterMark plus one chunk. With several
+// destinations src waits for every one to drain (P3). When src ends, dst is
+// ended unless opts.KeepOpen (P2). dst closing or finishing unpipes it (P4).
+//
+// A bare Pipe does not clean up on errors (P5, as in Node): if src fails,
+// dst is neither ended nor destroyed, and a file behind it stays open. Use
+// Pipeline, which destroys every stream and reports the first error.
+func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
+	p := &pipeDest[T]{dst: dst, end: !opts.KeepOpen}
+	src.mu.Lock()
+	first := len(src.pipes) == 0 && !src.piped
+	src.pipes = append(src.pipes, p)
+	src.piped = true
+	src.mu.Unlock()
+	dst.OnClose(func() { src.Unpipe(dst) })
+	dst.OnFinish(func() { src.Unpipe(dst) })
+	if first {
+		src.OnEnd(func() {
+			src.mu.Lock()
+			pipes := append([]*pipeDest[T](nil), src.pipes...)
+			src.mu.Unlock()
+			for _, p := range pipes {
+				if p.end {
+					p.dst.End(nil)
+				}
+			}
+		})
+		src.mu.Lock()
+		src.onData = append(src.onData, src.pipeData)
+		src.mu.Unlock()
+	}
+	src.Resume()
+}
+
+// pipeData is the source's data listener for its pipes.
+func (r *Readable[T]) pipeData(chunk T) {
+	r.mu.Lock()
+	pipes := r.pipeScratch[:0]
+	pipes = append(pipes, r.pipes...)
+	r.pipeScratch = pipes
+	r.mu.Unlock()
+	for _, p := range pipes {
+		if p.dst.Write(chunk) {
+			continue
+		}
+		r.mu.Lock()
+		if !p.waiting {
+			p.waiting = true
+			r.awaitDrain++
+			r.mu.Unlock()
+			r.Pause()
+			p.dst.OnceDrain(func() { r.pipeDrained(p) })
+		} else {
+			r.mu.Unlock()
+		}
+	}
+}
+
+func (r *Readable[T]) pipeDrained(p *pipeDest[T]) {
+	r.mu.Lock()
+	if p.waiting {
+		p.waiting = false
+		r.awaitDrain--
+	}
+	resume := r.awaitDrain == 0 && len(r.pipes) > 0
+	r.mu.Unlock()
+	if resume {
+		r.Resume()
+	}
+}
+
+// Unpipe detaches dst from r (P4): dst is not ended, r keeps its data, and
+// r pauses when no destination is left.
+func (r *Readable[T]) Unpipe(dst *Writable[T]) {
+	r.mu.Lock()
+	found := false
+	for i, p := range r.pipes {
+		if p.dst == dst {
+			if p.waiting {
+				p.waiting = false
+				r.awaitDrain--
+			}
+			r.pipes = append(r.pipes[:i], r.pipes[i+1:]...)
+			found = true
+			break
+		}
+	}
+	empty := len(r.pipes) == 0
+	resume := !empty && r.awaitDrain == 0
+	r.mu.Unlock()
+	switch {
+	case !found:
+	case empty:
+		r.Pause()
+	case resume:
+		r.Resume()
+	}
+}

@@ -1,0 +1,18 @@
+package streamcore
+
+import "time"
+
+// Stats is a snapshot of a Writable's flow-control counters. They are
+// maintained on every Write (a few integer updates under the stream's lock
+// that Write takes anyway), so they are always on; Stats copies them under
+// that lock and may be called from any goroutine.
+//
+// Lengths are in the stream's unit: bytes in byte mode, chunks in object mode.
+type Stats struct {
+	Buffered     int64         // writableLength now: queued plus in flight to the sink
+	PeakBuffered int64         // the largest Buffered seen since the stream was created
+	Writes       int64         // calls to Write that were accepted
+	FalseReturns int64         // writes that returned false
+	Drains       int64         // drain events emitted
+	DrainWait    time.Duration // total time producers spent waiting for drain (WaitDrain, OnceDrain, Drain)
+}

@@ -1,0 +1,188 @@
+package streamcore
+
+import (
+	"context"
+	"sync"
+)
+
+// TransformFunc turns one input chunk into zero or more output chunks,
+// handing each to push (which reports, like Readable.Push, whether the
+// readable side wants more; the transform may ignore it: the stream holds
+// the write until the reader catches up). A non-nil error destroys the
+// transform.
+type TransformFunc[I, O any] func(ctx context.Context, chunk I, push func(O) bool) error
+
+// TransformOptions configures a Transform. The zero value is byte mode on
+// both sides with the default highWaterMark.
+type TransformOptions[O any] struct {
+	// HighWaterMark sets both sides (D3); ReadableHighWaterMark and
+	// WritableHighWaterMark override it for one side. nil means the default.
+	HighWaterMark         *int
+	ReadableHighWaterMark *int
+	WritableHighWaterMark *int
+	// ObjectMode sets both sides; the per-side fields set one.
+	ObjectMode         bool
+	ReadableObjectMode bool
+	WritableObjectMode bool
+	// Flush, if set, runs after the last input chunk and before the readable
+	// side ends (T2); it may push final output.
+	Flush func(ctx context.Context, push func(O) bool) error
+}
+
+// Transform is a duplex stream whose readable side is computed from what is
+// written to its writable side, with backpressure on both (T1): with no
+// reader, the transform runs only until its readable side reaches its
+// highWaterMark, after which the write in flight is held, writes pile up on
+// the writable side and Write returns false. Reading releases it.
+//
+// Use the embedded sides for stream operations (t.Writable.Write,
+// t.Readable.OnData); Destroy, Done and Err cover both.
+type Transform[I, O any] struct {
+	*Writable[I]
+	*Readable[O]
+
+	fn    TransformFunc[I, O]
+	flush func(ctx context.Context, push func(O) bool) error
+	pull  chan struct{} // signalled when the readable side asks for data
+	// selfPaced: the transform function applies readable-side backpressure
+	// itself (gunzip's decoder), so writes are not held.
+	selfPaced bool
+	once  sync.Once
+	done  chan struct{}
+}
+
+// NewTransform returns a Transform applying fn.
+func NewTransform[I, O any](fn TransformFunc[I, O], opts TransformOptions[O]) (*Transform[I, O], error) {
+	t := &Transform[I, O]{fn: fn, flush: opts.Flush, pull: make(chan struct{}, 1), done: make(chan struct{})}
+	rh, wh := opts.HighWaterMark, opts.HighWaterMark
+	if opts.ReadableHighWaterMark != nil {
+		rh = opts.ReadableHighWaterMark
+	}
+	if opts.WritableHighWaterMark != nil {
+		wh = opts.WritableHighWaterMark
+	}
+	r, err := NewReadable[O](transformSource[I, O]{t}, ReadableOptions{HighWaterMark: rh, ObjectMode: opts.ObjectMode || opts.ReadableObjectMode})
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewWritable[I](transformSink[I, O]{t}, WritableOptions{HighWaterMark: wh, ObjectMode: opts.ObjectMode || opts.WritableObjectMode})
+	if err != nil {
+		return nil, err
+	}
+	t.Writable, t.Readable = w, r
+	// An error on either side destroys the other with it (T2).
+	w.OnError(func(err error) { r.Destroy(err) })
+	r.OnError(func(err error) { w.Destroy(err) })
+	// Closing either side early closes the other.
+	r.OnClose(func() {
+		if !r.Ended() {
+			w.Destroy(nil)
+		}
+	})
+	w.OnClose(func() {
+		if !w.Finished() {
+			r.Destroy(nil)
+		}
+	})
+	go func() {
+		<-w.Done()
+		<-r.Done()
+		close(t.done)
+	}()
+	return t, nil
+}
+
+type transformSink[I, O any] struct{ t *Transform[I, O] }
+
+func (s transformSink[I, O]) Write(ctx context.Context, chunk I) error {
+	t := s.t
+	if err := t.fn(ctx, chunk, t.Readable.Push); err != nil {
+		return err
+	}
+	if t.selfPaced {
+		return nil
+	}
+	return t.waitRoom(ctx)
+}
+
+func (s transformSink[I, O]) Final(ctx context.Context) error {
+	t := s.t
+	if t.flush != nil {
+		if err := t.flush(ctx, t.Readable.Push); err != nil {
+			return err
+		}
+	}
+	t.Readable.PushEnd()
+	return nil
+}
+
+type transformSource[I, O any] struct{ t *Transform[I, O] }
+
+func (s transformSource[I, O]) Read(context.Context, *Readable[O], int) {
+	select {
+	case s.t.pull <- struct{}{}:
+	default:
+	}
+}
+
+// waitRoom holds the write in flight while the readable side is at or above
+// its highWaterMark, until a reader asks for more (Node's held transform
+// callback).
+func (t *Transform[I, O]) waitRoom(ctx context.Context) error {
+	r := t.Readable
+	for {
+		r.mu.Lock()
+		full := r.length >= r.hwm && r.length > 0
+		destroyed := r.destroyed
+		r.mu.Unlock()
+		if destroyed {
+			return nil
+		}
+		if !full {
+			return nil
+		}
+		select {
+		case <-t.pull:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Destroy destroys both sides with err.
+func (t *Transform[I, O]) Destroy(err error) {
+	t.Writable.Destroy(err)
+	t.Readable.Destroy(err)
+}
+
+// Done returns a channel closed once both sides have closed.
+func (t *Transform[I, O]) Done() <-chan struct{} { return t.done }
+
+// Err returns the first side's error, or nil.
+func (t *Transform[I, O]) Err() error {
+	if err := t.Writable.Err(); err != nil {
+		return err
+	}
+	return t.Readable.Err()
+}
+
+// Destroyed reports whether either side was destroyed.
+func (t *Transform[I, O]) Destroyed() bool {
+	return t.Writable.Destroyed() || t.Readable.Destroyed()
+}
+
+// OnError calls fn with the transform's error, once.
+func (t *Transform[I, O]) OnError(fn func(error)) {
+	var once sync.Once
+	f := func(err error) { once.Do(func() { fn(err) }) }
+	t.Writable.OnError(f)
+	t.Readable.OnError(f)
+}
+
+// OnClose calls fn once both sides have closed.
+func (t *Transform[I, O]) OnClose(fn func()) {
+	go func() {
+		<-t.done
+		fn()
+	}()
+}

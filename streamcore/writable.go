@@ -1,0 +1,709 @@
+package streamcore
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// Sink is the underlying resource a Writable delivers chunks to (Node's
+// _write). Write is called from the stream's own goroutine, one call at a
+// time, never concurrently with another Write, WriteBatch or Final. ctx is
+// cancelled when the stream is destroyed, so a sink that blocks (a slow
+// socket, a throttle) should give up when it is done.
+//
+// A Sink may also implement BatchSink (Node's _writev), Finaler (_final) and
+// io.Closer (called once when the stream closes, after finish or destroy:
+// Node's _destroy).
+type Sink[T any] interface {
+	Write(ctx context.Context, chunk T) error
+}
+
+// BatchSink is a Sink that accepts several chunks at once. The Writable
+// hands it everything that queued while the previous call was in flight, or
+// everything written while corked, in one call (C1, C3). chunks is only
+// valid during the call.
+type BatchSink[T any] interface {
+	Sink[T]
+	WriteBatch(ctx context.Context, chunks []T) error
+}
+
+// Finaler is implemented by sinks that need a last step after every write
+// completed and before finish, such as flushing a compressor (E3).
+type Finaler interface {
+	Final(ctx context.Context) error
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc[T any] func(ctx context.Context, chunk T) error
+
+// Write calls f(ctx, chunk).
+func (f SinkFunc[T]) Write(ctx context.Context, chunk T) error { return f(ctx, chunk) }
+
+// WritableOptions configures a Writable. The zero value is a byte-mode
+// stream with the default 64 KiB highWaterMark.
+type WritableOptions struct {
+	// HighWaterMark is the buffered length at which Write starts returning
+	// false. nil means the default (64 KiB, or 16 chunks in object mode);
+	// HWM(0) is an explicit zero. Negative values are rejected.
+	HighWaterMark *int
+	// ObjectMode counts every chunk as 1 whatever its size, and rejects nil
+	// chunks. Without it the chunk type must be []byte or string.
+	ObjectMode bool
+}
+
+// Writable is a writable stream with Node.js backpressure semantics.
+//
+// Write always accepts the chunk and queues it; the bool it returns is
+// advice: false means the buffered length reached the highWaterMark and the
+// producer should wait for drain (WaitDrain, Drain, or OnceDrain). The chunks
+// are handed to the Sink by a goroutine the stream owns, so a producer that
+// ignores false really does grow the buffer.
+//
+// Ownership: a chunk passed to Write belongs to the stream until its
+// completion callback runs; the caller must not modify it.
+//
+// Concurrency: all methods may be called from any goroutine. Event listeners
+// and completion callbacks run on the stream's goroutine, one at a time, in
+// Node's order, never inside the call that caused them; a listener may call
+// Write, End or Destroy.
+//
+// Errors are sticky (bufio.Writer's rule) and the first one wins: after a
+// sink error or Destroy(err), Err returns it and every later Write fails.
+type Writable[T any] struct {
+	mu   sync.Mutex
+	cond sync.Cond // the flusher waits here
+
+	sink   Sink[T]
+	batch  BatchSink[T] // nil if the sink does not take batches
+	size   func(T) int  // nil in object mode: every chunk counts 1
+	object bool
+	hwm    int64
+
+	ctx    context.Context // cancelled by Destroy; handed to the sink
+	cancel context.CancelFunc
+
+	// queue holds chunks not yet taken by the flusher; cbs runs parallel to
+	// it (nil entries for writes without a callback). spare* are the
+	// previous batch's slices, reused so steady-state writes do not allocate.
+	queue     []T
+	cbs       []func(error)
+	spareQ    []T
+	spareCB   []func(error)
+	length    int64 // writableLength: queued + in flight
+	corked    int
+	idle      bool // the flusher is waiting on cond
+	needDrain bool
+	ending    bool // End was called
+	finished  bool
+	destroyed bool
+	closed    bool
+	err       error // sticky, first wins
+	errorSent bool
+
+	pending   []func() // callbacks to run on the flusher goroutine
+	endCbs    []func(error)
+	onDrain   []func()
+	onceDrain []func()
+	drainCh   chan struct{}
+	waitStart time.Time
+	onFinish  []func()
+	onClose   []func()
+	onError   []func(error)
+	done      chan struct{}
+
+	stats Stats
+}
+
+// NewWritable returns a Writable that delivers to sink. It starts the
+// stream's goroutine, which stops when the stream closes (after finish, an
+// error or Destroy).
+func NewWritable[T any](sink Sink[T], opts WritableOptions) (*Writable[T], error) {
+	hwm, err := resolveHWM(opts.HighWaterMark, opts.ObjectMode)
+	if err != nil {
+		return nil, err
+	}
+	size, err := sizer[T](opts.ObjectMode)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writable[T]{sink: sink, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{})}
+	w.batch, _ = sink.(BatchSink[T])
+	w.cond.L = &w.mu
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	go w.run()
+	return w, nil
+}
+
+func (w *Writable[T]) chunkSize(c T) int64 {
+	if w.size == nil {
+		return 1
+	}
+	return int64(w.size(c))
+}
+
+// Write queues chunk and reports whether the producer may keep writing:
+// true while the buffered length, counting this chunk, is below the
+// highWaterMark (W1). It is WriteCB without a callback.
+func (w *Writable[T]) Write(chunk T) bool { return w.WriteCB(chunk, nil) }
+
+// WriteCB queues chunk like Write and calls cb (if not nil) once the sink
+// has taken it, with nil or the error that failed it. cb never runs inside
+// WriteCB (W8).
+//
+// Writing after End fails with ErrWriteAfterEnd, which also becomes the
+// stream's error (E5); writing to a destroyed stream fails with
+// ErrDestroyed; a nil chunk in object mode fails with ErrNullValue and
+// destroys the stream (W11). In each case WriteCB returns false.
+func (w *Writable[T]) WriteCB(chunk T, cb func(error)) bool {
+	w.mu.Lock()
+	if w.ending || w.destroyed || (w.object && isNil(chunk)) {
+		w.failWrite(chunk, cb)
+		w.mu.Unlock()
+		return false
+	}
+	n := w.chunkSize(chunk)
+	w.queue = append(w.queue, chunk)
+	w.cbs = append(w.cbs, cb)
+	w.length += n
+	w.stats.Writes++
+	if w.length > w.stats.PeakBuffered {
+		w.stats.PeakBuffered = w.length
+	}
+	ok := w.length < w.hwm
+	if !ok {
+		w.needDrain = true
+		w.stats.FalseReturns++
+	}
+	if w.idle && w.corked == 0 {
+		w.idle = false
+		w.cond.Signal()
+	}
+	w.mu.Unlock()
+	return ok
+}
+
+// failWrite handles a write that cannot be accepted. Called with w.mu held.
+func (w *Writable[T]) failWrite(chunk T, cb func(error)) {
+	var err error
+	switch {
+	case w.ending:
+		err = ErrWriteAfterEnd
+		w.destroyLocked(err)
+	case w.destroyed:
+		err = ErrDestroyed
+	default:
+		err = ErrNullValue
+		w.destroyLocked(err)
+	}
+	if cb != nil {
+		w.post(func() { cb(err) })
+	}
+}
+
+// post schedules fn on the stream's goroutine, or on a new goroutine once
+// the stream has closed. Called with w.mu held.
+func (w *Writable[T]) post(fn func()) {
+	if w.closed {
+		go fn()
+		return
+	}
+	w.pending = append(w.pending, fn)
+	w.wake()
+}
+
+func (w *Writable[T]) wake() {
+	if w.idle {
+		w.idle = false
+		w.cond.Signal()
+	}
+}
+
+// Cork makes writes buffer without reaching the sink until the matching
+// Uncork (C1). Corks nest.
+func (w *Writable[T]) Cork() {
+	w.mu.Lock()
+	w.corked++
+	w.mu.Unlock()
+}
+
+// Uncork undoes one Cork; the last one hands everything written meanwhile to
+// the sink, as one batch if it is a BatchSink.
+func (w *Writable[T]) Uncork() {
+	w.mu.Lock()
+	if w.corked > 0 {
+		w.corked--
+		if w.corked == 0 && len(w.queue) > 0 {
+			w.wake()
+		}
+	}
+	w.mu.Unlock()
+}
+
+// End signals that no more data will be written. Buffered chunks are still
+// delivered, then the sink's Final runs, then cb (if not nil) with nil, then
+// the finish event, then close (E1). A second End before finish gets its cb
+// called with finish; End after finish calls cb with ErrAlreadyFinished and
+// emits no error event (E4); End on a destroyed stream calls cb with the
+// stream's error or ErrDestroyed. End uncorks fully (C2).
+func (w *Writable[T]) End(cb func(error)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.destroyed:
+		if cb != nil {
+			err := w.failErr()
+			w.post(func() { cb(err) })
+		}
+	case w.finished:
+		if cb != nil {
+			w.post(func() { cb(ErrAlreadyFinished) })
+		}
+	default:
+		if cb != nil {
+			w.endCbs = append(w.endCbs, cb)
+		}
+		if !w.ending {
+			w.ending = true
+			w.corked = 0
+			w.wake()
+		}
+	}
+}
+
+// Close ends the stream and waits until it has closed, returning the
+// stream's error, like closing an io.WriteCloser. It is End followed by
+// waiting on Done; it is not Destroy.
+func (w *Writable[T]) Close() error {
+	w.End(nil)
+	<-w.done
+	return w.Err()
+}
+
+// Destroy destroys the stream at once (X3, X4): Destroyed reports true on
+// return; buffered writes fail with err (or ErrDestroyed if err is nil); the
+// write in flight completes with its own result; then, on the stream's
+// goroutine, the sink is closed, an error event is emitted if err is not nil
+// and close follows. A second Destroy changes nothing.
+func (w *Writable[T]) Destroy(err error) {
+	w.mu.Lock()
+	w.destroyLocked(err)
+	w.mu.Unlock()
+}
+
+func (w *Writable[T]) destroyLocked(err error) {
+	if w.destroyed {
+		return
+	}
+	w.destroyed = true
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.cancel()
+	w.wake()
+}
+
+func (w *Writable[T]) failErr() error {
+	if w.err != nil {
+		return w.err
+	}
+	return ErrDestroyed
+}
+
+// run is the stream's goroutine: it hands chunks to the sink, runs Final,
+// dispatches events and callbacks, and tears the stream down.
+func (w *Writable[T]) run() {
+	w.mu.Lock()
+	for {
+		switch {
+		case len(w.pending) > 0:
+			fns := w.pending
+			w.pending = nil
+			w.mu.Unlock()
+			for _, fn := range fns {
+				fn()
+			}
+			w.mu.Lock()
+		case w.destroyed:
+			w.teardown()
+			return
+		case len(w.queue) > 0 && w.corked == 0:
+			w.flush()
+		case w.ending:
+			w.final()
+			return
+		default:
+			w.idle = true
+			w.cond.Wait()
+		}
+	}
+}
+
+// flush takes everything queued and hands it to the sink. Called and
+// returns with w.mu held.
+func (w *Writable[T]) flush() {
+	chunks, cbs := w.queue, w.cbs
+	w.queue, w.cbs = w.spareQ[:0], w.spareCB[:0]
+	w.spareQ, w.spareCB = nil, nil
+	if w.batch != nil && len(chunks) > 1 {
+		w.mu.Unlock()
+		err := w.batch.WriteBatch(w.ctx, chunks)
+		w.mu.Lock()
+		var n int64
+		for _, c := range chunks {
+			n += w.chunkSize(c)
+		}
+		w.complete(n, err, cbs)
+	} else {
+		for i, c := range chunks {
+			if w.destroyed {
+				// Put back what was not handed over: teardown fails it
+				// with the stream's error, like any buffered write.
+				w.queue = append(append([]T(nil), chunks[i:]...), w.queue...)
+				w.cbs = append(append([](func(error)){}, cbs[i:]...), w.cbs...)
+				break
+			}
+			w.mu.Unlock()
+			err := w.sink.Write(w.ctx, c)
+			w.mu.Lock()
+			w.complete(w.chunkSize(c), err, cbs[i:i+1])
+		}
+	}
+	w.recycle(chunks, cbs)
+}
+
+func (w *Writable[T]) recycle(chunks []T, cbs []func(error)) {
+	clear(chunks)
+	clear(cbs)
+	if w.spareQ == nil {
+		w.spareQ, w.spareCB = chunks[:0], cbs[:0]
+	}
+}
+
+// complete accounts for chunks the sink returned from: drops their length,
+// emits drain if due (before the callbacks, W6), runs their callbacks, and on
+// a sink error destroys the stream (X1). Called and returns with w.mu held.
+func (w *Writable[T]) complete(n int64, err error, cbs []func(error)) {
+	w.length -= n
+	var drain []func()
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+		if !w.destroyed {
+			w.destroyed = true
+			w.cancel()
+		}
+	} else if w.needDrain && w.length == 0 && !w.ending && !w.destroyed {
+		drain = w.takeDrainLocked()
+	}
+	if len(drain) == 0 && !hasCallback(cbs) {
+		return
+	}
+	w.mu.Unlock()
+	for _, fn := range drain {
+		fn()
+	}
+	for _, cb := range cbs {
+		if cb != nil {
+			cb(err)
+		}
+	}
+	w.mu.Lock()
+}
+
+func hasCallback(cbs []func(error)) bool {
+	for _, cb := range cbs {
+		if cb != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// takeDrainLocked clears needDrain, accounts the wait, and returns the
+// listeners to call for this drain event.
+func (w *Writable[T]) takeDrainLocked() []func() {
+	w.needDrain = false
+	w.stats.Drains++
+	if !w.waitStart.IsZero() {
+		w.stats.DrainWait += time.Since(w.waitStart)
+		w.waitStart = time.Time{}
+	}
+	if w.drainCh != nil {
+		close(w.drainCh)
+		w.drainCh = nil
+	}
+	if len(w.onDrain)+len(w.onceDrain) == 0 {
+		return nil
+	}
+	fns := make([]func(), 0, len(w.onDrain)+len(w.onceDrain))
+	fns = append(fns, w.onDrain...)
+	fns = append(fns, w.onceDrain...)
+	w.onceDrain = nil
+	return fns
+}
+
+// final runs after End once the queue is empty: the sink's Final, then the
+// end callbacks, finish, and close. Called with w.mu held; returns with it
+// released and the stream closed.
+func (w *Writable[T]) final() {
+	var err error
+	if f, ok := w.sink.(Finaler); ok {
+		w.mu.Unlock()
+		err = f.Final(w.ctx)
+		w.mu.Lock()
+	}
+	if err != nil || w.destroyed || len(w.queue) > 0 {
+		if err != nil && w.err == nil {
+			w.err = err
+		}
+		w.destroyed = true
+		w.teardown()
+		return
+	}
+	w.finished = true
+	cbs := w.endCbs
+	w.endCbs = nil
+	finish := w.onFinish
+	w.mu.Unlock()
+	for _, cb := range cbs {
+		cb(nil)
+	}
+	for _, fn := range finish {
+		fn()
+	}
+	w.mu.Lock()
+	// Autodestroy after finish: close the sink, then close.
+	w.teardown()
+}
+
+// teardown fails everything still queued, closes the sink, and emits error
+// (once) and close. Called with w.mu held; returns with it released.
+func (w *Writable[T]) teardown() {
+	fail := w.failErr()
+	var failed []func(error)
+	for i, cb := range w.cbs {
+		w.length -= w.chunkSize(w.queue[i])
+		if cb != nil {
+			failed = append(failed, cb)
+		}
+	}
+	clear(w.queue)
+	w.queue, w.cbs = nil, nil
+	failed = append(failed, w.endCbs...)
+	w.endCbs = nil
+	pending := w.pending
+	w.pending = nil
+	w.destroyed = true
+	w.cancel()
+	w.mu.Unlock()
+
+	for _, fn := range pending {
+		fn()
+	}
+	for _, cb := range failed {
+		cb(fail)
+	}
+	var closeErr error
+	if c, ok := w.sink.(io.Closer); ok {
+		closeErr = c.Close()
+	}
+
+	w.mu.Lock()
+	if w.err == nil && closeErr != nil {
+		w.err = closeErr
+	}
+	var onErr []func(error)
+	errv := w.err
+	if errv != nil && !w.errorSent {
+		w.errorSent = true
+		onErr = w.onError
+	}
+	w.closed = true
+	w.idle = false
+	if w.drainCh != nil {
+		close(w.drainCh)
+		w.drainCh = nil
+	}
+	onClose := w.onClose
+	late := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+
+	for _, fn := range onErr {
+		fn(errv)
+	}
+	for _, fn := range onClose {
+		fn()
+	}
+	close(w.done)
+	for _, fn := range late {
+		go fn()
+	}
+}
+
+// OnceDrain calls fn once, at the next drain event (Node's once('drain')).
+// The time until then counts as drain wait in Stats. fn is not called if the
+// stream closes first.
+//
+// In Node the listener is always attached before the stream can drain,
+// because both run on one thread. In Go the stream's goroutine may drain
+// between a Write returning false and the call to OnceDrain, so if no drain
+// is due (no write returned false since the last drain) fn is called at
+// once, on the stream's goroutine. The seed's loop — write until false, then
+// OnceDrain(next) — therefore never stalls.
+func (w *Writable[T]) OnceDrain(fn func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.needDrain && !w.destroyed {
+		w.post(fn)
+		return
+	}
+	w.onceDrain = append(w.onceDrain, fn)
+	w.startWaitLocked()
+}
+
+// OnDrain calls fn at every drain event (Node's on('drain')). Prefer
+// OnceDrain or WaitDrain in a write loop: a persistent listener re-enters it.
+func (w *Writable[T]) OnDrain(fn func()) {
+	w.mu.Lock()
+	w.onDrain = append(w.onDrain, fn)
+	w.mu.Unlock()
+}
+
+// Drain returns a channel closed at the next drain event, or when the stream
+// closes, whichever comes first; check Err after receiving. Like OnceDrain,
+// if no drain is due the channel is already closed.
+func (w *Writable[T]) Drain() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.needDrain && !w.destroyed {
+		return closedChan
+	}
+	return w.drainChLocked()
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (w *Writable[T]) drainChLocked() chan struct{} {
+	if w.closed {
+		return w.done
+	}
+	if w.drainCh == nil {
+		w.drainCh = make(chan struct{})
+	}
+	w.startWaitLocked()
+	return w.drainCh
+}
+
+func (w *Writable[T]) startWaitLocked() {
+	if w.waitStart.IsZero() {
+		w.waitStart = time.Now()
+	}
+}
+
+// WaitDrain blocks until the stream has drained, if a write returned false
+// since the last drain; otherwise it returns nil at once. It returns the
+// stream's error if the stream fails or is destroyed meanwhile, and
+// ctx.Err() if ctx is done first. After End no drain comes (W7), so it
+// returns at once.
+func (w *Writable[T]) WaitDrain(ctx context.Context) error {
+	w.mu.Lock()
+	if w.destroyed {
+		err := w.failErr()
+		w.mu.Unlock()
+		return err
+	}
+	if !w.needDrain || w.ending {
+		w.mu.Unlock()
+		return nil
+	}
+	ch := w.drainChLocked()
+	w.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.destroyed {
+		return w.failErr()
+	}
+	return nil
+}
+
+// OnFinish calls fn when every write reached the sink and Final returned
+// after End (the finish event).
+func (w *Writable[T]) OnFinish(fn func()) {
+	w.mu.Lock()
+	w.onFinish = append(w.onFinish, fn)
+	w.mu.Unlock()
+}
+
+// OnClose calls fn when the stream has closed: after finish, an error, or
+// Destroy. It is the last event.
+func (w *Writable[T]) OnClose(fn func()) {
+	w.mu.Lock()
+	w.onClose = append(w.onClose, fn)
+	w.mu.Unlock()
+}
+
+// OnError calls fn with the stream's error, at most once per stream (X2).
+func (w *Writable[T]) OnError(fn func(error)) {
+	w.mu.Lock()
+	w.onError = append(w.onError, fn)
+	w.mu.Unlock()
+}
+
+// Done returns a channel closed after the close event.
+func (w *Writable[T]) Done() <-chan struct{} { return w.done }
+
+// Err returns the stream's sticky error, or nil.
+func (w *Writable[T]) Err() error { w.mu.Lock(); defer w.mu.Unlock(); return w.err }
+
+// Length returns the buffered length (Node's writableLength): chunks queued
+// and in flight, in bytes or, in object mode, chunks.
+func (w *Writable[T]) Length() int64 { w.mu.Lock(); defer w.mu.Unlock(); return w.length }
+
+// NeedDrain reports whether a write returned false and drain has not come yet.
+func (w *Writable[T]) NeedDrain() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.needDrain }
+
+// Writable reports whether Write may still be called: not ended, not destroyed.
+func (w *Writable[T]) Writable() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.ending && !w.destroyed
+}
+
+// Ended reports whether End was called (Node's writableEnded).
+func (w *Writable[T]) Ended() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.ending }
+
+// Finished reports whether finish was emitted or is being emitted (E2).
+func (w *Writable[T]) Finished() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.finished }
+
+// Destroyed reports whether Destroy was called or the stream failed.
+func (w *Writable[T]) Destroyed() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.destroyed }
+
+// Corked returns the cork depth.
+func (w *Writable[T]) Corked() int { w.mu.Lock(); defer w.mu.Unlock(); return w.corked }
+
+// HighWaterMark returns the stream's highWaterMark.
+func (w *Writable[T]) HighWaterMark() int64 { return w.hwm }
+
+// ObjectMode reports whether chunks count 1 each.
+func (w *Writable[T]) ObjectMode() bool { return w.object }
+
+// Stats returns a snapshot of the flow-control counters.
+func (w *Writable[T]) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stats
+	s.Buffered = w.length
+	if !w.waitStart.IsZero() {
+		s.DrainWait += time.Since(w.waitStart)
+	}
+	return s
+}
