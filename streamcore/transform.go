@@ -47,8 +47,8 @@ type Transform[I, O any] struct {
 	// selfPaced: the transform function applies readable-side backpressure
 	// itself (gunzip's decoder), so writes are not held.
 	selfPaced bool
-	once  sync.Once
-	done  chan struct{}
+	once      sync.Once
+	done      chan struct{}
 }
 
 // NewTransform returns a Transform applying fn.
