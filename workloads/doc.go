@@ -1,0 +1,24 @@
+// Package workloads holds bpbench's named workloads: the seeds' examples,
+// each as a pair of variants that share everything but the backpressure
+// handling (drain: honour write()'s false and wait for drain; naive:
+// ignore it), in an explicit registry (All).
+//
+// A naive producer only piles data up when its sink is slower than it is,
+// so every workload states its model: what makes the sink slower. Each
+// workload's Model field says it, and bpbench list prints it:
+//
+//   - million-line-writer: 1,000,000 "line i" to a file (the seed's
+//     write-with-backpressure.js). The drain variant's file holds exactly
+//     line 0 … line 999999.
+//   - tight-loop-5m: 5,000,000 lines to /dev/null with a system call per
+//     chunk (the seed's ignore-backpressure.js).
+//   - gzip-pipeline: a generated access log through read → gzip → write;
+//     drain is Pipeline.
+//   - slow-consumer: a file read at memory speed into a throttled sink.
+//   - node/write-with-backpressure, node/ignore-backpressure: the seeds'
+//     Node scripts themselves, run by node when it is on PATH.
+//
+// No workload sleeps or pads its producer: the naive variants are slow or
+// fast only by what their sinks really cost. Workloads import streamcore
+// only; the harness observes them through Env.Track.
+package workloads

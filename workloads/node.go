@@ -1,0 +1,81 @@
+package workloads
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+)
+
+// The seed's Node scripts, shipped with bpbench (copies of
+// shared/reference/*.js).
+var (
+	//go:embed node/write-with-backpressure.js
+	writeWithBackpressureJS []byte
+	//go:embed node/ignore-backpressure.js
+	ignoreBackpressureJS []byte
+)
+
+// ErrNoNode is returned by a Node workload's Command when node is not on
+// PATH; the harness skips the workload with a note.
+var ErrNoNode = fmt.Errorf("node is not on PATH: the node/* workloads are skipped (install Node.js to run the seeds' scripts side by side)")
+
+func nodeWriteWithBackpressure() *Workload {
+	return &Workload{
+		Name:     "node/write-with-backpressure",
+		Bench:    "Node/WriteWithBackpressure",
+		Seed:     "write-with-backpressure.js, run by node itself",
+		Model:    "the seed's script under node --max-old-space-size=<memlimit>; RSS only (no heap or buffer figures from inside)",
+		Variants: []Variant{Drain},
+		Uses:     []string{PLines},
+		Defaults: Params{Lines: 1_000_000, Sink: "big-output.txt"},
+		command: func(p Params, _ Variant, memlimit int64) ([]string, error) {
+			return nodeCommand("write-with-backpressure.js", writeWithBackpressureJS, p.Sink, p.Lines, memlimit)
+		},
+	}
+}
+
+func nodeIgnoreBackpressure() *Workload {
+	return &Workload{
+		Name:     "node/ignore-backpressure",
+		Bench:    "Node/IgnoreBackpressure",
+		Seed:     "ignore-backpressure.js, run by node itself",
+		Model:    "the seed's script under node --max-old-space-size=<memlimit>: the tight loop starves the event loop, so every line is buffered until it ends",
+		Variants: []Variant{Naive},
+		Uses:     []string{PLines},
+		Defaults: Params{Lines: 5_000_000, Sink: os.DevNull},
+		command: func(p Params, _ Variant, memlimit int64) ([]string, error) {
+			return nodeCommand("ignore-backpressure.js", ignoreBackpressureJS, p.Sink, p.Lines, memlimit)
+		},
+	}
+}
+
+// nodeCommand writes the script to a bpbench folder in the system temp
+// folder and returns node's argv, with the heap capped like the seed's
+// --max-old-space-size=128.
+func nodeCommand(name string, script []byte, sink string, lines int, memlimit int64) ([]string, error) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, ErrNoNode
+	}
+	dir := filepath.Join(os.TempDir(), "bpbench-node")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, name)
+	if old, err := os.ReadFile(path); err != nil || string(old) != string(script) {
+		if err := os.WriteFile(path, script, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if sink == "null" {
+		sink = os.DevNull
+	}
+	argv := []string{node}
+	if mib := memlimit >> 20; mib > 0 {
+		argv = append(argv, "--max-old-space-size="+strconv.FormatInt(mib, 10))
+	}
+	return append(argv, path, sink, strconv.Itoa(lines)), nil
+}
