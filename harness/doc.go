@@ -1,0 +1,89 @@
+// Package harness runs benchmark workloads as child processes under memory
+// caps, samples their memory over time, and writes what it measured to an
+// output folder. That is its one job: it knows a workload only as a Cell
+// (a command line, a name and parameters) and leaves comparing results to
+// the reports package, which reads the folder, never this package.
+//
+// # Runs
+//
+// Run starts one child per run, one at a time. A suite's runs are
+// interleaved — rep 0 of every cell, then rep 1, and so on — so that drift
+// in the machine (thermal, page cache, a noisy neighbour) spreads over all
+// cells instead of landing on one. Config.Shard selects runs i%N == I of
+// that list, so N machines can split a suite and Merge can put it back
+// together. Config.Warmup first runs each cell once, capped at
+// Config.WarmupTimeout, and discards it.
+//
+// Each child runs in its own process group (so a kill reaches sh -c and
+// other grandchildren; whatever is left in the group when the child exits
+// is killed too), in a fresh temporary directory unless the cell names
+// one, with stdin and stdout on /dev/null and the last 4KiB of stderr kept
+// for diagnosis. The child is killed if the harness dies (Pdeathsig).
+//
+// # The cap model
+//
+// GOMEMLIMIT is soft: the Go runtime collects harder as it nears the limit
+// but never refuses memory. A container's limit is hard. The harness
+// therefore gives the child GOMEMLIMIT=Config.MemLimit and enforces a hard
+// cap itself: a watchdog compares the child's resident set size with
+// Config.HardLimit (default HardLimitFactor × MemLimit, i.e. 2×) at every
+// sample, and — once the RSS is above 3/4 of the cap or growing fast enough
+// to reach it within two intervals — every millisecond in between, with a
+// single pread of /proc/PID/statm. The moment the cap is crossed it sends
+// SIGKILL to the child's process group and records the run as outcome
+// "oom" with its time to OOM. The overshoot past the cap is what the child
+// can fault in within about a millisecond plus the kill's delivery.
+//
+// cgroups are not used: a cgroup v2 memory.max would need a writable,
+// delegated cgroup, which CI runners and containers seldom give, and the
+// watchdog works everywhere /proc does. A child killed by SIGKILL that the
+// harness did not send — the kernel's or a container's OOM killer — is
+// also recorded as "oom", as is a child that dies printing Go's "fatal
+// error: runtime: out of memory" or Node's "JavaScript heap out of memory".
+//
+// # Outcomes
+//
+// ok (exit 0), oom (above), timeout (still running at Config.Timeout;
+// killed), crash (nonzero exit, panic, any other signal) and interrupted
+// (Run's ctx was cancelled, e.g. by Ctrl-C, while the run was in progress;
+// the child's group is killed and reaped). Every outcome keeps its samples
+// up to the end. Interrupted runs are written to runs.json but not to
+// results.txt: they measure the user, not the workload.
+//
+// # Samples
+//
+// Every Config.Interval (default 5ms) the harness samples the child's RSS
+// from outside through gopsutil and reads its VmHWM from /proc/PID/status.
+// A Go workload that calls StartProbe also reports, over a pipe inherited
+// as file descriptor 3 (BPBENCH_PROBE_FD=3), its Go heap and GC figures
+// from runtime/metrics and its stream statistics (buffered bytes, false
+// returns, drains, drain wait) at the same interval, and a final line with
+// its own VmHWM when it stops. The two sources are merged into one time
+// series per run, samples/ID.csv, one row per parent sample carrying the
+// latest probe report, plus a final row with the probe's last report.
+// The harness reads the pipe without blocking at each sample, so the probe
+// costs it no extra goroutine or wake-up.
+//
+// The peak RSS of a run is the child's own: the largest of the VmHWM it
+// reports at exit, the VmHWM read while sampling and the RSS samples. The
+// kernel's ru_maxrss is not trusted on its own, because a child started
+// by vfork+exec inherits its parent's high-water mark; it is used only
+// when it exceeds the harness's own VmHWM, which proves it is the
+// child's. So a command that is smaller than the harness and exits
+// between two samples has only the VmHWM read just after it started; Go
+// workloads report their own at exit, and the sampled RSS of an external
+// command is only the direct child's (a shell should exec the command).
+//
+// # Output folder
+//
+// WriteDir writes results.txt (Go benchmark format, written with
+// golang.org/x/perf/benchfmt, readable unchanged by benchstat), runs.json
+// (one object per run) and samples/*.csv, each atomically (temporary file,
+// then rename). ReadDir reads a folder back; Merge combines the folders of
+// several shards. See ResultsFile, SamplesHeader and RunResult for the
+// formats.
+//
+// Running children needs Linux (/proc, process groups, waitid); elsewhere
+// Run returns a "not supported" error, while reading, merging and
+// summarizing results, and StartProbe, work on every platform.
+package harness

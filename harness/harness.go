@@ -1,0 +1,428 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Defaults applied by Run to zero Config fields.
+const (
+	// DefaultInterval is the sampling interval when Config.Interval is zero.
+	DefaultInterval = 5 * time.Millisecond
+	// HardLimitFactor is the hard cap, as a multiple of MemLimit, when
+	// Config.HardLimit is zero: GOMEMLIMIT is soft, so the child is allowed
+	// twice its soft limit in resident memory before the watchdog kills it.
+	HardLimitFactor = 2
+	// DefaultWarmupTimeout caps one warm-up run when Config.WarmupTimeout is zero.
+	DefaultWarmupTimeout = 500 * time.Millisecond
+	// stderrTail is how much of the end of a child's stderr a RunResult keeps.
+	stderrTail = 4 << 10
+)
+
+// Cell is one thing to measure; the harness knows nothing about workloads
+// except this.
+type Cell struct {
+	Bench    string   // benchmark name stem, e.g. "MillionLineWriter", "Node/IgnoreBackpressure" or "Cmd"
+	Workload string   // "million-line-writer", "node/ignore-backpressure", "cmd"
+	Variant  string   // "drain", "naive", or "" for external commands
+	Params   []Param  // ordered key=value shown in the benchmark name after the variant (hwm=64KiB) and in runs.json params
+	Argv     []string // command to run; argv[0] is resolved with exec.LookPath unless it contains a path separator
+	Env      []string // extra environment, appended after the harness's own
+	Probe    bool     // the child speaks the probe protocol (Go workloads calling StartProbe)
+	Dir      string   // working directory for the child; "" = a fresh temporary directory per run, removed after
+}
+
+// Param is one workload parameter of a Cell.
+type Param struct{ Key, Value string }
+
+// Name is the cell's benchmark name without the "Benchmark" prefix:
+// Bench, then "variant=V" when Variant is set, then each param, joined by "/".
+// This is the name results.txt uses, so `benchstat -col /variant` pairs
+// drain and naive.
+func (c Cell) Name() string {
+	var b strings.Builder
+	b.WriteString(c.Bench)
+	if c.Variant != "" {
+		b.WriteString("/variant=")
+		b.WriteString(c.Variant)
+	}
+	for _, p := range c.Params {
+		b.WriteString("/")
+		b.WriteString(p.Key)
+		b.WriteString("=")
+		b.WriteString(p.Value)
+	}
+	return b.String()
+}
+
+// label is the cell as progress lines show it: workload, variant, params.
+func (c Cell) label(sep string) string {
+	parts := []string{c.Workload}
+	if c.Variant != "" {
+		parts = append(parts, c.Variant)
+	}
+	s := strings.Join(parts, sep)
+	for _, p := range c.Params {
+		s += " " + p.Key + "=" + p.Value
+	}
+	return s
+}
+
+// Shard selects a deterministic subset of a suite's runs: run i of the
+// interleaved run list belongs to shard I of N when i%N == I. The zero value
+// (and N == 1) selects everything.
+type Shard struct{ I, N int }
+
+// ParseShard reads "I/N" as written on the command line (--shard 0/3).
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("bad shard %q: write I/N with 0 <= I < N, e.g. 0/3", s)
+	}
+	sh := Shard{I: i, N: n}
+	if n < 1 {
+		return Shard{}, fmt.Errorf("bad shard %q: N must be at least 1", s)
+	}
+	return sh, sh.check()
+}
+
+func (s Shard) check() error {
+	if s == (Shard{}) {
+		return nil
+	}
+	if s.N < 1 || s.I < 0 || s.I >= s.N {
+		return fmt.Errorf("bad shard %d/%d: want 0 <= I < N, e.g. 0/3", s.I, s.N)
+	}
+	return nil
+}
+
+func (s Shard) String() string {
+	if s.N <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.I, s.N)
+}
+
+func (s Shard) has(i int) bool { return s.N <= 1 || i%s.N == s.I }
+
+// Config is what Run measures and how. Zero fields take the documented default.
+type Config struct {
+	Cells []Cell
+	Count int // repetitions per cell; 0 means 1, negative is an error
+
+	// Warmup runs each selected cell once before the measured runs, under
+	// the same caps but for at most WarmupTimeout, and discards the result:
+	// it pages in the binary and warms the file system so that rep 0 is not
+	// an outlier. It costs at most len(Cells) × WarmupTimeout.
+	Warmup        bool
+	WarmupTimeout time.Duration // 0 = DefaultWarmupTimeout
+
+	MemLimit  int64         // GOMEMLIMIT for the child in bytes; 0 = leave GOMEMLIMIT unset
+	HardLimit int64         // RSS cap enforced by the watchdog; 0 = HardLimitFactor × MemLimit (no cap when MemLimit is 0 too)
+	Interval  time.Duration // sampling and watchdog interval; 0 = DefaultInterval; negative = no sampling, no watchdog and no probe (to measure the harness's own cost)
+	Timeout   time.Duration // per run; 0 = none
+	Shard     Shard         // zero value = every run
+	Commit    string        // commit of the code measured; "" = `git rev-parse HEAD` in the current directory, or "unknown"
+
+	Progress io.Writer // progress output; nil = none
+	Terminal bool      // Progress is a terminal: one rewritten line with runs done and ETA, instead of one line per finished run
+}
+
+// Outcome is how a run ended.
+type Outcome string
+
+// Outcomes. A run that is killed, times out or crashes still keeps its
+// samples up to the end.
+const (
+	OK          Outcome = "ok"          // exited with status 0
+	OOM         Outcome = "oom"         // killed by the watchdog at the hard cap, a Go or Node "out of memory" fatal error, or SIGKILL from outside (the kernel or cgroup OOM killer)
+	Timeout     Outcome = "timeout"     // still running at Config.Timeout; killed
+	Crash       Outcome = "crash"       // nonzero exit, panic or signal
+	Interrupted Outcome = "interrupted" // the harness's ctx was cancelled (Ctrl-C) while it ran; killed. Not a measurement: kept in runs.json, left out of results.txt
+)
+
+// RunResult is one measured run: one object of runs.json.
+type RunResult struct {
+	Index    int     `json:"index"`    // position in the suite's interleaved run list (before sharding)
+	ID       string  `json:"id"`       // unique file-name-safe id; the samples file is samples/ID.csv
+	Name     string  `json:"name"`     // full benchmark name as in results.txt, with the "Benchmark" prefix
+	Bench    string  `json:"bench"`    // Cell.Bench
+	Workload string  `json:"workload"` // Cell.Workload
+	Variant  string  `json:"variant"`  // Cell.Variant
+	Params   []Param `json:"params"`   // Cell.Params; in JSON an object in this order, followed by memlimit and hard_limit
+	Rep      int     `json:"rep"`
+
+	Outcome          Outcome  `json:"outcome"`
+	Note             string   `json:"note,omitempty"` // why the outcome was chosen when it is not obvious, or the child's reported error
+	WallSeconds      float64  `json:"wall_seconds"`   // start to exit (for a killed run: to its death)
+	PeakRSSBytes     int64    `json:"peak_rss_bytes"` // the child's own peak: max of its VmHWM (reported at exit and read while sampling) and the RSS samples
+	PeakHeapBytes    *int64   `json:"peak_heap_bytes"`
+	MaxBufferedBytes *int64   `json:"max_buffered_bytes"`
+	TimeToOOMSeconds *float64 `json:"time_to_oom_seconds,omitempty"` // oom only
+	Samples          string   `json:"samples"`                       // path of the samples CSV relative to the output folder
+	ExitCode         int      `json:"exit_code"`                     // -1 when killed by a signal
+	Signal           string   `json:"signal,omitempty"`              // e.g. "SIGKILL"
+	StderrTail       string   `json:"stderr_tail,omitempty"`         // last 4KiB of stderr
+	Argv             []string `json:"argv"`
+	Pid              int      `json:"pid,omitempty"`
+
+	// The machine and settings the run was measured with.
+	GOOS            string  `json:"goos"`
+	GOARCH          string  `json:"goarch"`
+	CPU             string  `json:"cpu,omitempty"`
+	Commit          string  `json:"commit"`
+	MemLimit        int64   `json:"-"` // in Params as memlimit
+	HardLimit       int64   `json:"-"` // in Params as hard_limit
+	IntervalSeconds float64 `json:"interval_seconds"`
+	TimeoutSeconds  float64 `json:"timeout_seconds,omitempty"`
+	Shard           string  `json:"shard,omitempty"` // "I/N" of the shard that measured it
+
+	Series []Sample `json:"-"` // the time series, written to Samples
+}
+
+// Sample is one row of a run's time series. Fields that a source did not
+// report hold -1 and are written as empty CSV cells: RSS comes from outside
+// (gopsutil), the rest from the child's probe, so an external command has
+// only RSS. Probe fields carry the latest report received at or before T.
+type Sample struct {
+	T            time.Duration // since the run started
+	RSS          int64         // resident set size, bytes
+	Heap         int64         // /memory/classes/heap/objects:bytes
+	Buffered     int64         // stream bytes buffered (streamcore.Stats.Buffered)
+	GoTotal      int64         // /memory/classes/total:bytes
+	GCCycles     int64         // /gc/cycles/total:gc-cycles
+	FalseReturns int64         // writes that returned false
+	Drains       int64         // drain events
+	DrainWait    time.Duration // total time spent waiting for drain; -1 = none
+}
+
+// Results is a set of measured runs: what Run returns, ReadDir reads and
+// Merge combines.
+type Results struct {
+	Runs []RunResult // in suite order (RunResult.Index)
+}
+
+// planned is one entry of the interleaved run list.
+type planned struct {
+	index int
+	cell  int
+	rep   int
+}
+
+// plan returns the interleaved run list (rep 0 of every cell, then rep 1, …)
+// restricted to shard.
+func plan(ncells, count int, shard Shard) []planned {
+	var out []planned
+	for rep := 0; rep < count; rep++ {
+		for c := 0; c < ncells; c++ {
+			i := rep*ncells + c
+			if shard.has(i) {
+				out = append(out, planned{index: i, cell: c, rep: rep})
+			}
+		}
+	}
+	return out
+}
+
+// Run measures every selected run of cfg, one child process at a time, in
+// interleaved order. It never loses a measured run: when ctx is cancelled
+// it kills the running child, records it as Interrupted and returns what
+// was measured with ctx.Err(). A run that cannot be started at all (the
+// command vanished, fork failed) stops the suite with an error, again
+// returning the runs measured before it.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
+	cfg, err := normalize(cfg)
+	if err != nil {
+		return nil, err
+	}
+	env := machine{goos: runtime.GOOS, goarch: runtime.GOARCH, cpu: cpuName(), commit: cfg.Commit}
+	if env.commit == "" {
+		env.commit = gitCommit(ctx)
+	}
+	runs := plan(len(cfg.Cells), cfg.Count, cfg.Shard)
+	prog := newProgress(cfg.Progress, cfg.Terminal, len(runs))
+	res := &Results{}
+
+	if cfg.Warmup {
+		seen := map[int]bool{}
+		for _, p := range runs {
+			if seen[p.cell] {
+				continue
+			}
+			seen[p.cell] = true
+			wcfg := cfg
+			if wcfg.Timeout == 0 || wcfg.Timeout > wcfg.WarmupTimeout {
+				wcfg.Timeout = wcfg.WarmupTimeout
+			}
+			prog.warmup(cfg.Cells[p.cell])
+			if _, err := measure(ctx, &wcfg, env, cfg.Cells[p.cell], p); err != nil {
+				prog.finish()
+				return res, err
+			}
+			if ctx.Err() != nil {
+				prog.finish()
+				return res, ctx.Err()
+			}
+		}
+	}
+
+	for _, p := range runs {
+		if ctx.Err() != nil {
+			break
+		}
+		c := cfg.Cells[p.cell]
+		prog.start(c, p.rep)
+		r, err := measure(ctx, &cfg, env, c, p)
+		if err != nil {
+			prog.finish()
+			return res, err
+		}
+		res.Runs = append(res.Runs, r)
+		prog.done(c, &r)
+	}
+	prog.finish()
+	return res, ctx.Err()
+}
+
+// machine is what a run records about where it was measured.
+type machine struct{ goos, goarch, cpu, commit string }
+
+// normalize checks cfg and fills in defaults.
+func normalize(cfg Config) (Config, error) {
+	if len(cfg.Cells) == 0 {
+		return cfg, errors.New("harness: no cells to run")
+	}
+	if cfg.Count < 0 {
+		return cfg, fmt.Errorf("harness: count %d is negative: give 1 or more repetitions", cfg.Count)
+	}
+	if cfg.Count == 0 {
+		cfg.Count = 1
+	}
+	if cfg.MemLimit < 0 || cfg.HardLimit < 0 {
+		return cfg, errors.New("harness: memory limits must be zero or more bytes")
+	}
+	if cfg.HardLimit == 0 {
+		cfg.HardLimit = HardLimitFactor * cfg.MemLimit
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Timeout < 0 {
+		return cfg, fmt.Errorf("harness: timeout %v is negative", cfg.Timeout)
+	}
+	if cfg.WarmupTimeout <= 0 {
+		cfg.WarmupTimeout = DefaultWarmupTimeout
+	}
+	if err := cfg.Shard.check(); err != nil {
+		return cfg, fmt.Errorf("harness: %w", err)
+	}
+	cells := make([]Cell, len(cfg.Cells))
+	names := map[string]bool{}
+	ids := map[string]string{}
+	for i, c := range cfg.Cells {
+		if err := checkCell(c); err != nil {
+			return cfg, err
+		}
+		name := c.Name()
+		if names[name] {
+			return cfg, fmt.Errorf("harness: two cells are both named %s: give them different params", name)
+		}
+		names[name] = true
+		id := fileSafe(name)
+		if other, ok := ids[id]; ok {
+			return cfg, fmt.Errorf("harness: cells %s and %s map to the same samples file name %s", other, name, id)
+		}
+		ids[id] = name
+		argv0, err := resolve(c.Argv[0])
+		if err != nil {
+			return cfg, fmt.Errorf("harness: cell %s: %w", name, err)
+		}
+		c.Argv = append([]string{argv0}, c.Argv[1:]...)
+		cells[i] = c
+	}
+	cfg.Cells = cells
+	return cfg, nil
+}
+
+var reservedParams = map[string]bool{"memlimit": true, "hard_limit": true, "variant": true}
+
+func checkCell(c Cell) error {
+	if c.Bench == "" || strings.IndexFunc(c.Bench, unicode.IsSpace) >= 0 {
+		return fmt.Errorf("harness: cell %q: Bench must be a non-empty name without spaces", c.Bench)
+	}
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
+		return fmt.Errorf("harness: cell %s: no command to run", c.Name())
+	}
+	bad := func(s string) bool { return strings.ContainsAny(s, "/=") || strings.IndexFunc(s, unicode.IsSpace) >= 0 }
+	if bad(c.Variant) {
+		return fmt.Errorf("harness: cell %s: variant %q may not contain '/', '=' or spaces", c.Bench, c.Variant)
+	}
+	for _, p := range c.Params {
+		if p.Key == "" || bad(p.Key) || strings.ContainsRune(p.Value, '/') || strings.IndexFunc(p.Value, unicode.IsSpace) >= 0 {
+			return fmt.Errorf("harness: cell %s: param %q=%q: keys and values may not contain '/' or spaces (keys not '=' either)", c.Bench, p.Key, p.Value)
+		}
+		if reservedParams[p.Key] {
+			return fmt.Errorf("harness: cell %s: param %q is reserved for the harness", c.Bench, p.Key)
+		}
+	}
+	return nil
+}
+
+// resolve makes argv0 absolute, because the child runs in its own directory.
+func resolve(argv0 string) (string, error) {
+	if strings.ContainsRune(argv0, filepath.Separator) {
+		abs, err := filepath.Abs(argv0)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", fmt.Errorf("command %s: %w", argv0, err)
+		}
+		return abs, nil
+	}
+	p, err := exec.LookPath(argv0)
+	if errors.Is(err, exec.ErrDot) {
+		err = nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("command %q not found in PATH: install it or give its full path", argv0)
+	}
+	return filepath.Abs(p)
+}
+
+// fileSafe maps a benchmark name to a file name: '/' becomes '_', and
+// anything outside [A-Za-z0-9._=+-] becomes '_'.
+func fileSafe(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("._=+-", r):
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// gitCommit returns `git rev-parse HEAD` of the current directory, or "unknown".
+func gitCommit(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	s := strings.TrimSpace(string(out))
+	if err != nil || s == "" || strings.ContainsAny(s, " \n") {
+		return "unknown"
+	}
+	return s
+}

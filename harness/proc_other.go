@@ -1,0 +1,35 @@
+//go:build !linux
+
+package harness
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// Run needs Linux: /proc for RSS and VmHWM, process groups and waitid.
+// Everything else in the package (reading, merging and summarizing results,
+// and StartProbe in a workload) works everywhere.
+func supported() error {
+	return fmt.Errorf("harness: running workloads is not supported on %s: the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there", runtime.GOOS)
+}
+
+type procFiles struct{}
+
+func openProc(pid int) (*procFiles, error) {
+	return nil, fmt.Errorf("reading /proc is not supported on %s", runtime.GOOS)
+}
+func (p *procFiles) close()                          {}
+func (p *procFiles) rss() int64                      { return 0 }
+func (p *procFiles) hwm() int64                      { return 0 }
+func selfHWM() int64                                 { return 0 }
+func sysProcAttr() *syscall.SysProcAttr              { return nil }
+func killGroup(pid int) error                        { return supported() }
+func waitExited(pid int) error                       { return supported() }
+func exitInfo(ps *os.ProcessState) (int, string)     { return ps.ExitCode(), "" }
+func rusageMaxRSS(ps *os.ProcessState) int64         { return 0 }
+func closeOnExec(fd int)                             {}
+func readNonblock(fd uintptr, b []byte) (int, error) { return 0, supported() }
+func cpuName() string                                { return "" }

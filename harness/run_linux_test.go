@@ -1,0 +1,523 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpbench/bpbench/streamcore"
+)
+
+// Tests that need a child process re-run the test binary: TestMain acts as
+// the child when BPBENCH_TEST_CHILD names a mode.
+const envTestChild = "BPBENCH_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(envTestChild); mode != "" {
+		os.Exit(testChild(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// testChild is the child side of the tests; it returns the exit code.
+func testChild(mode string) int {
+	ctx := context.Background()
+	var n atomic.Int64
+	fakeStats := func() streamcore.Stats {
+		k := n.Load()
+		return streamcore.Stats{Buffered: k % 4096, PeakBuffered: 65536, Writes: k, FalseReturns: 7, Drains: 3, DrainWait: 1500 * time.Microsecond}
+	}
+	touch := func(b []byte) {
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+	}
+	// work keeps the child busy for d without waiting on anything.
+	work := func(d time.Duration) {
+		for end := time.Now().Add(d); time.Now().Before(end); {
+			n.Add(1)
+		}
+	}
+	switch mode {
+	case "ok": // a quick Go workload speaking the probe protocol
+		stop := StartProbe(ctx, fakeStats)
+		hold := make([]byte, 8<<20)
+		touch(hold)
+		work(60 * time.Millisecond)
+		var err error
+		if want := os.Getenv("BPBENCH_TEST_WANT_MEMLIMIT"); want != "" {
+			if got := debug.SetMemoryLimit(-1); strconv.FormatInt(got, 10) != want {
+				err = fmt.Errorf("GOMEMLIMIT is %d, want %s", got, want)
+			}
+		}
+		runtime.KeepAlive(hold)
+		stop(err)
+		if err != nil {
+			return 7
+		}
+		return 0
+	case "small": // a small peak, for the peak-RSS test
+		stop := StartProbe(ctx, fakeStats)
+		hold := make([]byte, 4<<20)
+		touch(hold)
+		runtime.KeepAlive(hold)
+		stop(nil)
+		return 0
+	case "oom": // allocate and hold until killed
+		StartProbe(ctx, fakeStats)
+		var hold [][]byte
+		for {
+			b := make([]byte, 256<<10)
+			touch(b)
+			hold = append(hold, b)
+			n.Add(int64(len(b)))
+		}
+	case "sleep": // never ends by itself
+		StartProbe(ctx, fakeStats)
+		time.Sleep(time.Hour)
+		return 0
+	case "panic":
+		StartProbe(ctx, fakeStats)
+		work(30 * time.Millisecond)
+		panic("boom: test crash")
+	case "exit3":
+		return 3
+	case "signal":
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		time.Sleep(time.Hour)
+		return 0
+	case "gooom":
+		fmt.Fprintln(os.Stderr, "fatal error: runtime: out of memory")
+		return 2
+	case "quick":
+		return 0
+	case "tree": // start a grandchild, tell the test both pids, sleep
+		gc := exec.Command(os.Args[0])
+		gc.Env = append(os.Environ(), envTestChild+"=sleep")
+		if err := gc.Start(); err != nil {
+			return 9
+		}
+		f, err := os.OpenFile(os.Getenv("BPBENCH_TEST_READY"), os.O_WRONLY, 0)
+		if err != nil {
+			return 10
+		}
+		fmt.Fprintf(f, "%d %d\n", os.Getpid(), gc.Process.Pid)
+		f.Close()
+		time.Sleep(time.Hour)
+		return 0
+	case "spin": // CPU- and allocation-bound fixed work on every core
+		stop := StartProbe(ctx, fakeStats)
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				buf := make([]byte, 16<<10)
+				var keep [][]byte
+				for i := range 6000 {
+					sum := sha256.Sum256(buf)
+					buf[i%len(buf)] = sum[0]
+					keep = append(keep, make([]byte, 4096))
+					if len(keep) > 1000 {
+						keep = keep[:0]
+					}
+				}
+			})
+		}
+		wg.Wait()
+		stop(nil)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envTestChild, mode)
+	return 99
+}
+
+func testExe(t testing.TB) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// testCell is a cell that runs this test binary as child mode.
+func testCell(t testing.TB, mode string, probe bool, params ...Param) Cell {
+	return Cell{
+		Bench: "Test" + strings.ToUpper(mode[:1]) + mode[1:], Workload: "test-" + mode, Variant: "v",
+		Params: params, Argv: []string{testExe(t)}, Env: []string{envTestChild + "=" + mode, "GORACE=atexit_sleep_ms=0"}, Probe: probe,
+	}
+}
+
+func baseConfig(cells ...Cell) Config {
+	return Config{Cells: cells, MemLimit: 64 << 20, Commit: "test"}
+}
+
+// runOne runs a single-cell config and returns its only run.
+func runOne(t *testing.T, cfg Config) RunResult {
+	t.Helper()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 1 {
+		t.Fatalf("got %d runs, want 1", len(res.Runs))
+	}
+	r := res.Runs[0]
+	t.Logf("%s: outcome=%s wall=%.3fs peak_rss=%d exit=%d signal=%s samples=%d note=%q",
+		r.Name, r.Outcome, r.WallSeconds, r.PeakRSSBytes, r.ExitCode, r.Signal, len(r.Series), r.Note)
+	return r
+}
+
+// probeRows counts samples that carry probe figures.
+func probeRows(ss []Sample) int {
+	n := 0
+	for _, s := range ss {
+		if s.Heap >= 0 && s.Buffered >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestOutcomeOK(t *testing.T) {
+	c := testCell(t, "ok", true)
+	c.Env = append(c.Env, "BPBENCH_TEST_WANT_MEMLIMIT="+strconv.Itoa(48<<20))
+	cfg := baseConfig(c)
+	cfg.MemLimit = 48 << 20
+	r := runOne(t, cfg)
+	if r.Outcome != OK || r.ExitCode != 0 || r.Signal != "" {
+		t.Fatalf("outcome %s exit %d signal %q stderr %q; want ok", r.Outcome, r.ExitCode, r.Signal, r.StderrTail)
+	}
+	if r.PeakRSSBytes < 8<<20 || r.PeakRSSBytes > 200<<20 {
+		t.Errorf("peak RSS %d; the child touched 8MiB", r.PeakRSSBytes)
+	}
+	if r.PeakHeapBytes == nil || *r.PeakHeapBytes < 8<<20 {
+		t.Errorf("peak heap %v; want >= 8MiB", r.PeakHeapBytes)
+	}
+	if r.MaxBufferedBytes == nil || *r.MaxBufferedBytes != 65536 {
+		t.Errorf("max buffered %v; want the probe's PeakBuffered 65536", r.MaxBufferedBytes)
+	}
+	if r.TimeToOOMSeconds != nil {
+		t.Errorf("time to OOM set on an ok run")
+	}
+	if n := probeRows(r.Series); n < 3 {
+		t.Errorf("%d samples with probe figures; want several over 60ms at 5ms", n)
+	}
+	last := r.Series[len(r.Series)-1]
+	if last.RSS != -1 || last.FalseReturns != 7 || last.Drains != 3 || last.DrainWait != 1500*time.Microsecond || last.GCCycles < 0 || last.GoTotal < last.Heap {
+		t.Errorf("final row %+v: want the probe's final report", last)
+	}
+	for i, s := range r.Series[:len(r.Series)-1] {
+		if s.RSS <= 0 {
+			t.Errorf("sample %d has no RSS: %+v", i, s)
+		}
+		if i > 0 && s.T < r.Series[i-1].T {
+			t.Errorf("sample %d goes back in time", i)
+		}
+	}
+}
+
+func TestOutcomeOOM(t *testing.T) {
+	cfg := baseConfig(testCell(t, "oom", true))
+	cfg.MemLimit, cfg.HardLimit = 32<<20, 64<<20
+	cfg.Timeout = 30 * time.Second // a broken watchdog fails the test instead of hanging it
+	r := runOne(t, cfg)
+	if r.Outcome != OOM || r.Signal != "SIGKILL" {
+		t.Fatalf("outcome %s signal %q note %q; want oom by SIGKILL", r.Outcome, r.Signal, r.Note)
+	}
+	if r.TimeToOOMSeconds == nil || *r.TimeToOOMSeconds <= 0 || *r.TimeToOOMSeconds > r.WallSeconds {
+		t.Errorf("time to OOM %v, wall %v", r.TimeToOOMSeconds, r.WallSeconds)
+	}
+	over := float64(r.PeakRSSBytes)/float64(cfg.HardLimit) - 1
+	t.Logf("peak RSS %d = hard limit %+.2f%%", r.PeakRSSBytes, 100*over)
+	if over < 0 || over > 0.10 {
+		t.Errorf("peak RSS %d is %+.1f%% off the %d cap; want within 10%% above", r.PeakRSSBytes, 100*over, cfg.HardLimit)
+	}
+	// The samples up to the kill are kept, the last one over the cap.
+	if len(r.Series) < 2 || probeRows(r.Series) < 1 {
+		t.Fatalf("%d samples (%d with probe figures) kept on kill", len(r.Series), probeRows(r.Series))
+	}
+	if last := r.Series[len(r.Series)-1]; last.RSS <= cfg.HardLimit {
+		t.Errorf("last sample %+v: want the RSS that crossed the cap", last)
+	}
+}
+
+func TestOutcomeTimeout(t *testing.T) {
+	cfg := baseConfig(testCell(t, "sleep", true))
+	cfg.Timeout = 300 * time.Millisecond
+	r := runOne(t, cfg)
+	if r.Outcome != Timeout || r.Signal != "SIGKILL" || r.TimeToOOMSeconds != nil {
+		t.Fatalf("outcome %s signal %q; want timeout by SIGKILL", r.Outcome, r.Signal)
+	}
+	if r.WallSeconds < 0.3 || r.WallSeconds > 5 {
+		t.Errorf("wall %.3fs; want just over the 300ms timeout", r.WallSeconds)
+	}
+	if n := probeRows(r.Series); n < 10 {
+		t.Errorf("%d of %d samples carry probe figures; want most of 300ms at 5ms kept", n, len(r.Series))
+	}
+}
+
+func TestOutcomeCrashAndOthers(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		outcome Outcome
+		exit    int
+		signal  string
+		stderr  string
+	}{
+		{"panic", Crash, 2, "", "boom: test crash"},
+		{"exit3", Crash, 3, "", ""},
+		{"signal", Crash, -1, "SIGTERM", ""},
+		{"gooom", OOM, 2, "", "out of memory"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			r := runOne(t, baseConfig(testCell(t, tc.mode, tc.mode == "panic")))
+			if r.Outcome != tc.outcome || r.ExitCode != tc.exit || r.Signal != tc.signal {
+				t.Errorf("outcome %s exit %d signal %q; want %s %d %q", r.Outcome, r.ExitCode, r.Signal, tc.outcome, tc.exit, tc.signal)
+			}
+			if !strings.Contains(r.StderrTail, tc.stderr) {
+				t.Errorf("stderr tail %q; want %q", r.StderrTail, tc.stderr)
+			}
+			if tc.mode == "panic" && probeRows(r.Series) < 1 {
+				t.Errorf("crashed run kept %d samples with probe figures; want the 30ms before the panic", probeRows(r.Series))
+			}
+		})
+	}
+}
+
+func TestExternalCommand(t *testing.T) {
+	c := Cell{Bench: "Cmd", Workload: "cmd", Argv: []string{"sh", "-c", "exec cat /proc/self/status >/dev/null"}}
+	r := runOne(t, baseConfig(c))
+	if r.Outcome != OK || r.PeakHeapBytes != nil || r.MaxBufferedBytes != nil || r.Name != "BenchmarkCmd" {
+		t.Errorf("got %+v; want ok with no heap or buffer figures", r)
+	}
+	if !filepath.IsAbs(r.Argv[0]) {
+		t.Errorf("argv[0] %q not resolved", r.Argv[0])
+	}
+	_, err := Run(context.Background(), baseConfig(Cell{Bench: "Cmd", Argv: []string{"no-such-command-bpbench"}}))
+	if err == nil || !strings.Contains(err.Error(), "not found in PATH") {
+		t.Errorf("missing command: err %v", err)
+	}
+}
+
+// A harness holding a large heap still reports a small child's peak as
+// small: ru_maxrss would report the harness's.
+func TestPeakRSSIsTheChilds(t *testing.T) {
+	big := make([]byte, 200<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	if hwm := selfHWM(); hwm < 200<<20 {
+		t.Fatalf("the test's own VmHWM is %d; want >= 200MiB", hwm)
+	}
+	r := runOne(t, baseConfig(testCell(t, "small", true)))
+	runtime.KeepAlive(big)
+	if r.Outcome != OK {
+		t.Fatalf("outcome %s: %s", r.Outcome, r.StderrTail)
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	t.Logf("child peak %d; ru_maxrss of children %d", r.PeakRSSBytes, ru.Maxrss<<10)
+	if r.PeakRSSBytes < 4<<20 || r.PeakRSSBytes > 100<<20 {
+		t.Errorf("child peak RSS %d; want small (it touched 4MiB) though the harness holds 200MiB", r.PeakRSSBytes)
+	}
+}
+
+func TestInterleavingAndProgress(t *testing.T) {
+	a, b := testCell(t, "quick", false, Param{"k", "a"}), testCell(t, "quick", false, Param{"k", "b"})
+	var out bytes.Buffer
+	cfg := baseConfig(a, b)
+	cfg.Count, cfg.Warmup, cfg.Progress = 3, true, &out
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Runs {
+		got = append(got, fmt.Sprintf("%s#%d@%d", r.Params[0].Value, r.Rep, r.Index))
+	}
+	want := []string{"a#0@0", "b#0@1", "a#1@2", "b#1@3", "a#2@4", "b#2@5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("run order %v; want %v", got, want)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 8 || !strings.HasPrefix(lines[0], "warm-up test-quick v k=a") ||
+		!strings.HasPrefix(lines[2], "run 1/6 test-quick v k=a rep=0 outcome=ok wall=") || !strings.Contains(lines[2], "peak_rss=") {
+		t.Errorf("CI progress:\n%s", out.String())
+	}
+
+	out.Reset()
+	cfg.Count, cfg.Warmup, cfg.Terminal = 2, false, true
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if strings.Count(s, "\n") != 1 || !strings.Contains(s, "\r\x1b[K[1/4] test-quick/v k=a rep 0 …") ||
+		!strings.Contains(s, "[4/4] test-quick/v k=b rep 1 … ETA ") || !strings.HasSuffix(s, "\n") {
+		t.Errorf("terminal progress %q", s)
+	}
+}
+
+func TestShardAndMerge(t *testing.T) {
+	cells := []Cell{testCell(t, "quick", false, Param{"k", "a"}), testCell(t, "quick", false, Param{"k", "b"}), testCell(t, "quick", false, Param{"k", "c"})}
+	var dirs []string
+	var indexes []int
+	for i := range 2 {
+		cfg := baseConfig(cells...)
+		cfg.Count, cfg.Shard = 3, Shard{I: i, N: 2}
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Runs {
+			if r.Index%2 != i || r.Shard != fmt.Sprintf("%d/2", i) {
+				t.Errorf("shard %d/2 ran run %d (shard %q)", i, r.Index, r.Shard)
+			}
+		}
+		dir := filepath.Join(t.TempDir(), "out")
+		if err := res.WriteDir(dir); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	merged, err := Merge(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range merged.Runs {
+		indexes = append(indexes, r.Index)
+	}
+	if !slices.Equal(indexes, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Errorf("merged indexes %v; want the whole suite in order", indexes)
+	}
+	if _, err := Merge([]string{dirs[0], dirs[1], dirs[0]}); err == nil || !strings.Contains(err.Error(), "is in both") {
+		t.Errorf("merging a shard twice: err %v", err)
+	}
+}
+
+// Cancelling Run's ctx kills the child's whole process group, reaps the
+// child and returns the interrupted run with ctx.Err().
+func TestCancelKillsGroupNoZombie(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ready")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := testCell(t, "tree", false)
+	c.Env = append(c.Env, "BPBENCH_TEST_READY="+fifo)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pids := make(chan [2]int, 1)
+	go func() {
+		defer cancel()
+		f, err := os.Open(fifo) // blocks until the child opens it for writing
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		var p [2]int
+		line, _ := bufio.NewReader(f).ReadString('\n')
+		fmt.Sscan(line, &p[0], &p[1])
+		pids <- p
+	}()
+	res, err := Run(ctx, baseConfig(c))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v; want context.Canceled", err)
+	}
+	if len(res.Runs) != 1 || res.Runs[0].Outcome != Interrupted {
+		t.Fatalf("runs %+v; want the interrupted run", res.Runs)
+	}
+	p := <-pids
+	if p[0] != res.Runs[0].Pid {
+		t.Errorf("child says pid %d, run says %d", p[0], res.Runs[0].Pid)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", p[0])); !os.IsNotExist(err) {
+		t.Errorf("child %d still in /proc (zombie?): %v", p[0], err)
+	}
+	// The grandchild was killed with the group; it is not ours to reap, so
+	// wait for its death through a pidfd.
+	fd, err := unix.PidfdOpen(p[1], 0)
+	if err == unix.ESRCH {
+		return // already gone
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 10_000); err != nil || n != 1 {
+		t.Errorf("grandchild %d still alive after the group was killed (poll %d, %v)", p[1], n, err)
+	}
+}
+
+// BenchmarkSampling compares a CPU- and allocation-bound child that keeps
+// every core busy (the worst case for a sampler competing for CPU), run
+// unsampled and sampled at 5ms (probe, gopsutil RSS, VmHWM, watchdog).
+// The two alternate within each iteration so that background load hits
+// both alike. Metrics, all per sampled run:
+//
+//	overhead-%      extra wall time of the sampled runs
+//	sampler-cpu-%   the harness's extra CPU time, as a share of the wall time
+//	probe-cpu-%     the child's extra CPU time (its probe), same share
+//
+// On a machine shared with other work the wall time is noisy; the two CPU
+// figures bound what sampling can take from a workload that saturates the
+// machine: (sampler + probe) / cores.
+func BenchmarkSampling(b *testing.B) {
+	off := baseConfig(testCell(b, "spin", false))
+	off.Interval, off.MemLimit, off.HardLimit = -1, 256<<20, 1<<30
+	on := baseConfig(testCell(b, "spin", true))
+	on.Interval, on.MemLimit, on.HardLimit = 5*time.Millisecond, 256<<20, 1<<30
+	cpu := func(who int) time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(who, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	type total struct {
+		wall              float64
+		harness, workload time.Duration
+	}
+	var off_, on_ total
+	run := func(cfg Config, t *total) {
+		h0, w0 := cpu(syscall.RUSAGE_SELF), cpu(syscall.RUSAGE_CHILDREN)
+		res, err := Run(context.Background(), cfg)
+		t.harness += cpu(syscall.RUSAGE_SELF) - h0
+		t.workload += cpu(syscall.RUSAGE_CHILDREN) - w0
+		if err != nil || res.Runs[0].Outcome != OK {
+			b.Fatalf("%v %+v", err, res)
+		}
+		t.wall += res.Runs[0].WallSeconds
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			run(off, &off_)
+			run(on, &on_)
+		} else {
+			run(on, &on_)
+			run(off, &off_)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(off_.wall/n, "unsampled-sec/op")
+	b.ReportMetric(on_.wall/n, "sampled-sec/op")
+	b.ReportMetric(100*(on_.wall-off_.wall)/off_.wall, "overhead-%")
+	b.ReportMetric(100*(on_.harness-off_.harness).Seconds()/on_.wall, "sampler-cpu-%")
+	b.ReportMetric(100*(on_.workload-off_.workload).Seconds()/on_.wall, "probe-cpu-%")
+}
