@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad input exits 2 with a message that names the problem and the fix, and
+// writes nothing.
+func TestBadInputExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, nil, 0o644)
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"run", "--workload", "nope", "--out", out}, `unknown workload "nope": run bpbench list`},
+		{[]string{"run", "--memlimit", "12XB", "--out", out}, `--memlimit: bad size "12XB"`},
+		{[]string{"run", "--hard-limit", "-1MiB", "--out", out}, `negative`},
+		{[]string{"run", "--count", "-1", "--out", out}, `--count -1: give a count of 1 or more`},
+		{[]string{"run", "--variant", "sideways", "--out", out}, `unknown variant`},
+		{[]string{"run", "--shard", "3/2", "--out", out}, `bad shard`},
+		{[]string{"run", "--interval", "0s", "--out", out}, `--interval`},
+		{[]string{"run", "--hwm", "1KiB,12XB", "--out", out}, `bad size "12XB"`},
+		{[]string{"run", "--workload", "million-line-writer", "--rate", "1MiB", "--out", out}, `--rate is used by none of the selected workloads`},
+		{[]string{"run", "--out", filepath.Join(file, "sub")}, `cannot create output folder`},
+		{[]string{"run", "--cmd", "no-such-program-xyz --flag", "--out", out}, `"no-such-program-xyz" is not an executable`},
+		{[]string{"run", "extra"}, `unexpected argument "extra"`},
+		{[]string{"workload"}, `give exactly one workload name`},
+		{[]string{"merge", filepath.Join(dir, "missing"), "--out", out}, `missing`},
+		{[]string{"merge", "--out", out}, `give the shard folders`},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), c.args, strings.NewReader(""), &stdout, &stderr)
+		if code != 2 {
+			t.Errorf("bpbench %s: exit %d, want 2 (stderr %q)", strings.Join(c.args, " "), code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("bpbench %s: stderr %q does not say %q", strings.Join(c.args, " "), stderr.String(), c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) > 0 {
+		t.Errorf("bad input left files in %s: %v", out, entries)
+	}
+}

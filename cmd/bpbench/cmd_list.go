@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/bpbench/bpbench/workloads"
+)
+
+func cmdList(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "list", "[-v]")
+	verbose := fs.Bool("v", false, "also print each workload's seed and model")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return usageError(e, "list", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKLOAD\tVARIANTS\tPARAMETERS (defaults)")
+	for _, w := range workloads.All() {
+		var ps []string
+		for _, n := range w.Uses {
+			ps = append(ps, "--"+n+" "+w.Defaults.Value(n))
+		}
+		vs := make([]string, len(w.Variants))
+		for i, v := range w.Variants {
+			vs[i] = string(v)
+		}
+		name := w.Name
+		if w.External() {
+			name += " (node)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(vs, ","), strings.Join(ps, " "))
+		if *verbose {
+			fmt.Fprintf(tw, "  seed:\t%s\n  model:\t%s\n", w.Seed, w.Model)
+		}
+	}
+	tw.Flush()
+	return exitOK
+}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bpbench/bpbench/harness"
+	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/workloads"
+)
+
+// runOptions are bpbench run's settings after parsing.
+type runOptions struct {
+	globs    []string
+	variants []workloads.Variant
+	cmd      string
+	cfg      harness.Config
+	out      string
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) int {
+	opts, pf, code := parseRunFlags(e, args)
+	if code >= 0 {
+		return code
+	}
+	cells, notes, err := buildCells(opts, pf)
+	if err != nil {
+		return usageError(e, "run", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(e.stderr, "note:", n)
+	}
+	if err := checkOutDir(opts.out); err != nil {
+		return usageError(e, "run", err)
+	}
+	opts.cfg.Cells = cells
+	opts.cfg.Progress = e.stderr
+	opts.cfg.Terminal = e.isTerminal
+	res, runErr := harness.Run(ctx, opts.cfg)
+	if res == nil {
+		// Nothing was measured: the configuration itself was refused.
+		return usageError(e, "run", runErr)
+	}
+	if err := res.WriteDir(opts.out); err != nil {
+		fmt.Fprintf(e.stderr, "bpbench run: writing %s: %v\n", opts.out, err)
+		return exitFailed
+	}
+	res.Summary(e.stdout)
+	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: benchstat -col /variant %s\n",
+		opts.out, filepath.Join(opts.out, "results.txt"))
+	if runErr != nil {
+		fmt.Fprintf(e.stderr, "bpbench run: stopped early: %v (the runs measured before it are in %s)\n", runErr, opts.out)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// parseRunFlags returns the options, or an exit code ≥ 0 to stop with.
+func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
+	fs := newFlags(e, "run", "[flags]")
+	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
+	variant := fs.String("variant", "both", "drain, naive or both")
+	count := fs.Int("count", 3, "runs per cell")
+	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size)")
+	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %d × memlimit)", harness.HardLimitFactor))
+	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
+	timeout := fs.Duration("timeout", 2*time.Minute, "per-run time limit (outcome timeout); 0 for none")
+	out := fs.String("out", "bpbench-out", "output folder")
+	shard := fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
+	warmup := fs.Bool("warmup", true, "run each cell once, briefly, before measuring")
+	cmd := fs.String("cmd", "", "measure this shell command instead of the built-in workloads (RSS only), e.g. --cmd './myserver --load'")
+	pf := addParamFlags(fs, true)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, nil, usageError(e, "run", err)
+	}
+	fail := func(err error) (*runOptions, *paramFlags, int) { return nil, nil, usageError(e, "run", err) }
+	if len(pos) > 0 {
+		return fail(fmt.Errorf("unexpected argument %q: bpbench run takes only flags (use --workload NAME)", pos[0]))
+	}
+	o := &runOptions{out: *out, cmd: *cmd}
+	if *count < 1 {
+		return fail(fmt.Errorf("--count %d: give a count of 1 or more", *count))
+	}
+	o.cfg.Count = *count
+	o.cfg.Warmup = *warmup
+	if o.cfg.MemLimit, err = size.Parse(*memlimit); err != nil {
+		return fail(fmt.Errorf("--memlimit: %v", err))
+	}
+	if *hard != "" {
+		if o.cfg.HardLimit, err = size.Parse(*hard); err != nil {
+			return fail(fmt.Errorf("--hard-limit: %v", err))
+		}
+		if o.cfg.HardLimit == 0 {
+			return fail(errors.New("--hard-limit 0: give a size above zero, or leave it out for the default"))
+		}
+	}
+	if *interval <= 0 {
+		return fail(fmt.Errorf("--interval %v: give a positive duration, e.g. 5ms", *interval))
+	}
+	o.cfg.Interval = *interval
+	if *timeout < 0 {
+		return fail(fmt.Errorf("--timeout %v: give a positive duration, or 0 for none", *timeout))
+	}
+	o.cfg.Timeout = *timeout
+	if *shard != "" {
+		if o.cfg.Shard, err = harness.ParseShard(*shard); err != nil {
+			return fail(err)
+		}
+	}
+	switch *variant {
+	case "both":
+		o.variants = []workloads.Variant{workloads.Drain, workloads.Naive}
+	default:
+		v, err := workloads.ParseVariant(*variant)
+		if err != nil {
+			return fail(fmt.Errorf("--variant: %v (or both)", err))
+		}
+		o.variants = []workloads.Variant{v}
+	}
+	o.globs = strings.Split(*workload, ",")
+	if *cmd != "" && *workload == "*" {
+		o.globs = nil // --cmd alone measures just the command
+	}
+	return o, pf, -1
+}
+
+// buildCells expands the selected workloads, variants and --hwm values
+// into the harness's cells, plus notes on what was skipped.
+func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error) {
+	var cells []harness.Cell
+	var notes []string
+	if o.cmd != "" {
+		c, err := commandCell(o.cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		cells = append(cells, c)
+	}
+	selected, err := selectWorkloads(o.globs)
+	if err != nil {
+		return nil, nil, err
+	}
+	hwms, err := pf.hwms()
+	if err != nil {
+		return nil, nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot find bpbench's own executable to run workloads: %v", err)
+	}
+	used := map[string]bool{}
+	for _, w := range selected {
+		p, err := pf.params(w, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, n := range w.Uses {
+			used[n] = true
+		}
+		hs := []int{0}
+		if len(hwms) > 0 && contains(w.Uses, workloads.PHWM) {
+			hs = hwms
+		}
+		for _, v := range o.variants {
+			if !w.HasVariant(v) {
+				continue
+			}
+			for _, h := range hs {
+				q := p
+				if h != 0 {
+					q.HWM = h
+				}
+				c, err := workloadCell(exe, w, v, q, o.cfg.MemLimit)
+				if errors.Is(err, workloads.ErrNoNode) {
+					notes = append(notes, fmt.Sprintf("skipping %s: %v", w.Name, err))
+					break
+				}
+				if err != nil {
+					return nil, nil, err
+				}
+				cells = append(cells, c)
+			}
+		}
+	}
+	for _, n := range pf.set() {
+		if !used[n] && len(selected) > 0 {
+			return nil, nil, fmt.Errorf("--%s is used by none of the selected workloads; bpbench list shows which take it", n)
+		}
+	}
+	if len(cells) == 0 {
+		return nil, notes, errors.New("nothing to run: the selected workloads have none of the selected variants (bpbench list shows them)")
+	}
+	return cells, notes, nil
+}
+
+func selectWorkloads(globs []string) ([]*workloads.Workload, error) {
+	var out []*workloads.Workload
+	for _, g := range globs {
+		g = strings.TrimSpace(g)
+		n := 0
+		for _, w := range workloads.All() {
+			ok, err := path.Match(g, w.Name)
+			if err != nil {
+				return nil, fmt.Errorf("--workload %q: bad pattern: %v", g, err)
+			}
+			if ok && !containsWorkload(out, w) {
+				out = append(out, w)
+				n++
+			}
+		}
+		if n == 0 && !anyMatch(out, g) {
+			_, err := workloads.Lookup(g)
+			return nil, fmt.Errorf("--workload: %v", err)
+		}
+	}
+	return out, nil
+}
+
+func containsWorkload(ws []*workloads.Workload, w *workloads.Workload) bool {
+	for _, x := range ws {
+		if x.Name == w.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func anyMatch(ws []*workloads.Workload, g string) bool {
+	for _, w := range ws {
+		if ok, _ := path.Match(g, w.Name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// workloadCell is one workload variant with resolved parameters: a Go
+// workload runs as `bpbench workload NAME --variant V --param value…`, a
+// Node one as node itself.
+func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p workloads.Params, memlimit int64) (harness.Cell, error) {
+	p = w.Resolve(p)
+	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v)}
+	for _, n := range w.Uses {
+		c.Params = append(c.Params, harness.Param{Key: n, Value: p.Value(n)})
+	}
+	if w.External() {
+		argv, err := w.Command(p, v, memlimit)
+		if err != nil {
+			return c, err
+		}
+		c.Argv = argv
+		return c, nil
+	}
+	c.Argv = []string{exe, "workload", w.Name, "-q", "--variant", string(v)}
+	for _, kv := range c.Params {
+		c.Argv = append(c.Argv, "--"+kv.Key, kv.Value)
+	}
+	c.Probe = true
+	return c, nil
+}
+
+// commandCell is a user's own command, run with sh -c, RSS only.
+func commandCell(cmd string) (harness.Cell, error) {
+	fields := strings.Fields(cmd)
+	if len(fields) == 0 {
+		return harness.Cell{}, errors.New("--cmd is empty: give the command to measure, e.g. --cmd './server --once'")
+	}
+	if _, err := exec.LookPath(fields[0]); err != nil && !strings.ContainsAny(fields[0], "=$(`'\"") {
+		return harness.Cell{}, fmt.Errorf("--cmd: %q is not an executable on PATH or a path to one: check the spelling or give its full path", fields[0])
+	}
+	sum := 0
+	for _, b := range []byte(cmd) {
+		sum = sum*31 + int(b)
+	}
+	return harness.Cell{
+		Bench:    "Cmd",
+		Workload: "cmd",
+		Params:   []harness.Param{{Key: "cmd", Value: strconv.Itoa(sum & 0xffffff)}},
+		Argv:     []string{"sh", "-c", cmd},
+		Dir:      ".",
+	}, nil
+}
+
+// checkOutDir makes sure the output folder can be written before anything
+// is measured.
+func checkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create output folder %s: %v; pass --out with a writable folder", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".bpbench-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write to output folder %s: %v; fix its permissions or pass --out with a writable folder", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}

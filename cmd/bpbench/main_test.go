@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// asMain makes the test binary act as bpbench: testscript puts it on PATH
+// as "bpbench", and the children that bpbench run starts (the same
+// executable, "bpbench workload …") inherit the variable.
+const asMain = "BPBENCH_TEST_AS_MAIN"
+
+func bpbenchMain() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		main()
+	}
+	testscript.Main(m, map[string]func(){"bpbench": bpbenchMain})
+}
+
+// TestScripts runs the CLI scripts in testdata/script: whole commands with
+// small inputs and small caps.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv(asMain, "1")
+			return nil
+		},
+	})
+}
