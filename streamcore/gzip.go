@@ -69,8 +69,14 @@ func NewGunzip(opts TransformOptions[[]byte]) (*Transform[[]byte, []byte], error
 	t.selfPaced = true
 	go func() {
 		<-t.Writable.Done()
-		// Unblock the decoder and any write if the transform died early.
-		if err := t.Err(); err != nil {
+		// Unblock the decoder and any write if the transform died early,
+		// with an error or by Destroy(nil). After a finish the decoder has
+		// already returned: Flush waited for it.
+		err := t.Err()
+		if err == nil && !t.Writable.Finished() {
+			err = ErrDestroyed
+		}
+		if err != nil {
 			pw.CloseWithError(err)
 			pr.CloseWithError(err)
 		}

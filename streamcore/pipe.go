@@ -16,7 +16,8 @@ type pipeDest[T any] struct {
 
 // Pipe sends everything src produces to dst with backpressure (P1): when
 // dst.Write returns false src is paused, and dst's drain resumes it, so dst
-// never buffers more than its highWaterMark plus one chunk. With several
+// never buffers more than its highWaterMark plus one chunk (if dst already
+// awaits a drain when piped, src waits for it first). With several
 // destinations src waits for every one to drain (P3). When src ends, dst is
 // ended unless opts.KeepOpen (P2). dst closing or finishing unpipes it (P4).
 //
@@ -46,6 +47,17 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 		src.mu.Lock()
 		src.onData = append(src.onData, src.pipeData)
 		src.mu.Unlock()
+	}
+	if dst.NeedDrain() {
+		// As in Node, a destination that already asked to slow down gets
+		// nothing until it drains.
+		src.mu.Lock()
+		p.waiting = true
+		src.awaitDrain++
+		src.mu.Unlock()
+		src.Pause()
+		dst.OnceDrain(func() { src.pipeDrained(p) })
+		return
 	}
 	src.Resume()
 }

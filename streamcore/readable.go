@@ -8,10 +8,10 @@ import (
 
 // Source produces a Readable's data (Node's _read). The stream calls Read
 // when a consumer wants data and fewer than highWaterMark units are
-// buffered; n is a hint of how much it wants. Read pushes data with
-// r.Push, now or later from any goroutine, and signals the end with
-// r.PushEnd and failure with r.Destroy(err). The stream does not call Read
-// again until the source has pushed (R3).
+// buffered (or none, whatever the highWaterMark); n is a hint of how much
+// it wants. Read pushes data with r.Push, now or later from any goroutine,
+// and signals the end with r.PushEnd and failure with r.Destroy(err). The
+// stream does not call Read again until the source has pushed (R3).
 //
 // Read runs on the stream's goroutine; ctx is cancelled when the stream is
 // destroyed. A Source that implements io.Closer is closed when the stream
@@ -50,7 +50,7 @@ const (
 //
 // Concurrency: all methods may be called from any goroutine. The stream's
 // own goroutine, started by the first consumer, calls the Source and the
-// data, end, error and close listeners, one at a time, in order.
+// resume, data, end, error and close listeners, one at a time, in order.
 type Readable[T any] struct {
 	mu   sync.Mutex
 	cond sync.Cond
@@ -71,6 +71,7 @@ type Readable[T any] struct {
 	consumer   bool
 	flowing    int8
 	started    bool
+	resumeEv   bool // Resume was called and the resume event is not out yet
 	idle       bool
 	destroyed  bool
 	closed     bool
@@ -356,7 +357,8 @@ func (r *Readable[T]) Pause() {
 }
 
 // Resume starts or restarts flowing-mode delivery and emits resume if the
-// stream was not flowing.
+// stream was not flowing. As in Node, the resume event is emitted on the
+// stream's goroutine, before any data flows.
 func (r *Readable[T]) Resume() {
 	r.mu.Lock()
 	if r.flowing == flowOn {
@@ -364,12 +366,9 @@ func (r *Readable[T]) Resume() {
 		return
 	}
 	r.flowing = flowOn
+	r.resumeEv = true
 	r.startLocked()
-	fns := r.onResume
 	r.mu.Unlock()
-	for _, fn := range fns {
-		fn()
-	}
 }
 
 // IsPaused reports whether the stream was paused explicitly.
@@ -422,6 +421,14 @@ func (r *Readable[T]) run() {
 		case r.destroyed:
 			r.teardown()
 			return
+		case r.resumeEv:
+			r.resumeEv = false
+			fns := r.onResume
+			r.mu.Unlock()
+			for _, fn := range fns {
+				fn()
+			}
+			r.mu.Lock()
 		case r.flowing == flowOn && len(r.buf) > 0:
 			c := r.shiftLocked()
 			fns := r.onData
@@ -441,7 +448,9 @@ func (r *Readable[T]) run() {
 			r.destroyed = true // autoDestroy after end: close, no error
 			r.teardown()
 			return
-		case !r.eof && !r.reading && r.consumer && r.length < r.hwm:
+		case !r.eof && !r.reading && r.consumer && (r.length < r.hwm || r.length == 0):
+			// An empty buffer is always refilled, so that HWM(0) reads
+			// one chunk at a time instead of never (Node's read()).
 			r.reading = true
 			n := int(r.hwm - r.length)
 			r.mu.Unlock()
@@ -512,7 +521,8 @@ func (r *Readable[T]) OnPause(fn func()) {
 	r.mu.Unlock()
 }
 
-// OnResume calls fn each time the stream starts flowing.
+// OnResume calls fn each time the stream starts flowing, on the stream's
+// goroutine, before any data is delivered.
 func (r *Readable[T]) OnResume(fn func()) {
 	r.mu.Lock()
 	r.onResume = append(r.onResume, fn)

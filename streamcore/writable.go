@@ -114,6 +114,11 @@ type Writable[T any] struct {
 	done      chan struct{}
 
 	stats Stats
+
+	// testHook, if set by this package's tests (under mu, before the first
+	// Write), is called under mu with the buffered length after each
+	// accepted write and at each drain event.
+	testHook func(length int64, ok, drain bool)
 }
 
 // NewWritable returns a Writable that delivers to sink. It starts the
@@ -176,9 +181,11 @@ func (w *Writable[T]) WriteCB(chunk T, cb func(error)) bool {
 		w.needDrain = true
 		w.stats.FalseReturns++
 	}
-	if w.idle && w.corked == 0 {
-		w.idle = false
-		w.cond.Signal()
+	if w.testHook != nil {
+		w.testHook(w.length, ok, false)
+	}
+	if w.corked == 0 {
+		w.wake()
 	}
 	w.mu.Unlock()
 	return ok
@@ -213,6 +220,7 @@ func (w *Writable[T]) post(fn func()) {
 	w.wake()
 }
 
+// wake tells the flusher there is work. Called with w.mu held.
 func (w *Writable[T]) wake() {
 	if w.idle {
 		w.idle = false
@@ -251,14 +259,16 @@ func (w *Writable[T]) End(cb func(error)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
+	case w.finished:
+		// Before destroyed: a finished stream is destroyed too once it has
+		// closed (autodestroy), and Node still says "already finished".
+		if cb != nil {
+			w.post(func() { cb(ErrAlreadyFinished) })
+		}
 	case w.destroyed:
 		if cb != nil {
 			err := w.failErr()
 			w.post(func() { cb(err) })
-		}
-	case w.finished:
-		if cb != nil {
-			w.post(func() { cb(ErrAlreadyFinished) })
 		}
 	default:
 		if cb != nil {
@@ -349,12 +359,15 @@ func (w *Writable[T]) flush() {
 	if w.batch != nil && len(chunks) > 1 {
 		w.mu.Unlock()
 		err := w.batch.WriteBatch(w.ctx, chunks)
-		w.mu.Lock()
+		// Sum sizes and look for callbacks before retaking the lock: a
+		// batch can hold thousands of chunks and the producer is waiting.
 		var n int64
 		for _, c := range chunks {
 			n += w.chunkSize(c)
 		}
-		w.complete(n, err, cbs)
+		cb := hasCallback(cbs)
+		w.mu.Lock()
+		w.complete(n, err, cbs, cb)
 	} else {
 		for i, c := range chunks {
 			if w.destroyed {
@@ -367,15 +380,15 @@ func (w *Writable[T]) flush() {
 			w.mu.Unlock()
 			err := w.sink.Write(w.ctx, c)
 			w.mu.Lock()
-			w.complete(w.chunkSize(c), err, cbs[i:i+1])
+			w.complete(w.chunkSize(c), err, cbs[i:i+1], cbs[i] != nil)
 		}
 	}
-	w.recycle(chunks, cbs)
-}
-
-func (w *Writable[T]) recycle(chunks []T, cbs []func(error)) {
+	// Keep the batch's slices for the next one, cleared (outside the lock)
+	// so that the chunks can be collected.
+	w.mu.Unlock()
 	clear(chunks)
 	clear(cbs)
+	w.mu.Lock()
 	if w.spareQ == nil {
 		w.spareQ, w.spareCB = chunks[:0], cbs[:0]
 	}
@@ -384,21 +397,25 @@ func (w *Writable[T]) recycle(chunks []T, cbs []func(error)) {
 // complete accounts for chunks the sink returned from: drops their length,
 // emits drain if due (before the callbacks, W6), runs their callbacks, and on
 // a sink error destroys the stream (X1). Called and returns with w.mu held.
-func (w *Writable[T]) complete(n int64, err error, cbs []func(error)) {
+func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool) {
 	w.length -= n
 	var drain []func()
 	if err != nil {
-		if w.err == nil {
-			w.err = err
-		}
+		// The write's callback gets err either way; it becomes the
+		// stream's error only if the stream was not destroyed already (a
+		// sink that gives up on ctx after Destroy(nil) must not turn it
+		// into an error event, X4).
 		if !w.destroyed {
+			if w.err == nil {
+				w.err = err
+			}
 			w.destroyed = true
 			w.cancel()
 		}
 	} else if w.needDrain && w.length == 0 && !w.ending && !w.destroyed {
 		drain = w.takeDrainLocked()
 	}
-	if len(drain) == 0 && !hasCallback(cbs) {
+	if len(drain) == 0 && !hasCB {
 		return
 	}
 	w.mu.Unlock()
@@ -427,6 +444,9 @@ func hasCallback(cbs []func(error)) bool {
 func (w *Writable[T]) takeDrainLocked() []func() {
 	w.needDrain = false
 	w.stats.Drains++
+	if w.testHook != nil {
+		w.testHook(w.length, false, true)
+	}
 	if !w.waitStart.IsZero() {
 		w.stats.DrainWait += time.Since(w.waitStart)
 		w.waitStart = time.Time{}
@@ -456,7 +476,7 @@ func (w *Writable[T]) final() {
 		w.mu.Lock()
 	}
 	if err != nil || w.destroyed || len(w.queue) > 0 {
-		if err != nil && w.err == nil {
+		if err != nil && w.err == nil && !w.destroyed {
 			w.err = err
 		}
 		w.destroyed = true
