@@ -72,21 +72,27 @@ type WritableOptions struct {
 // Errors are sticky (bufio.Writer's rule) and the first one wins: after a
 // sink error or Destroy(err), Err returns it and every later Write fails.
 type Writable[T any] struct {
-	mu   sync.Mutex
-	cond sync.Cond // the flusher waits here
-
+	// Set at construction and only read after: both goroutines read these
+	// without contention, so they are kept off the cache line of mu, which
+	// every Write modifies.
 	sink   Sink[T]
 	batch  BatchSink[T] // nil if the sink does not take batches
 	size   func(T) int  // nil in object mode: every chunk counts 1
 	object bool
 	hwm    int64
-
 	ctx    context.Context // cancelled by Destroy; handed to the sink
 	cancel context.CancelFunc
+	done   chan struct{}
+	_      [64]byte
 
-	// queue holds chunks not yet taken by the flusher; cbs runs parallel to
-	// it (nil entries for writes without a callback). spare* are the
-	// previous batch's slices, reused so steady-state writes do not allocate.
+	mu   sync.Mutex
+	cond sync.Cond // the flusher waits here
+
+	// queue holds chunks not yet taken by the flusher. cbs runs parallel to
+	// it once some queued write has a callback, with nil entries for writes
+	// without one; until then it is empty, so such writes do not pay for it.
+	// spare* are the previous batch's slices, reused so steady-state writes
+	// do not allocate.
 	queue     []T
 	cbs       []func(error)
 	spareQ    []T
@@ -111,7 +117,6 @@ type Writable[T any] struct {
 	onFinish  []func()
 	onClose   []func()
 	onError   []func(error)
-	done      chan struct{}
 
 	stats Stats
 
@@ -170,7 +175,10 @@ func (w *Writable[T]) WriteCB(chunk T, cb func(error)) bool {
 	}
 	n := w.chunkSize(chunk)
 	w.queue = append(w.queue, chunk)
-	w.cbs = append(w.cbs, cb)
+	if cb != nil || len(w.cbs) > 0 {
+		w.cbs = padCallbacks(w.cbs, len(w.queue)-1)
+		w.cbs = append(w.cbs, cb)
+	}
 	w.length += n
 	w.stats.Writes++
 	if w.length > w.stats.PeakBuffered {
@@ -359,36 +367,41 @@ func (w *Writable[T]) flush() {
 	if w.batch != nil && len(chunks) > 1 {
 		w.mu.Unlock()
 		err := w.batch.WriteBatch(w.ctx, chunks)
-		// Sum sizes and look for callbacks before retaking the lock: a
-		// batch can hold thousands of chunks and the producer is waiting.
+		// Everything that does not need the lock happens before retaking
+		// it, once per batch: the producer is contending for it.
 		var n int64
 		for _, c := range chunks {
 			n += w.chunkSize(c)
 		}
-		cb := hasCallback(cbs)
+		clear(chunks) // the slice is reused; let the chunks be collected
+		hasCB := len(cbs) > 0
 		w.mu.Lock()
-		w.complete(n, err, cbs, cb)
+		w.complete(n, err, cbs, hasCB)
+		if hasCB {
+			clear(cbs)
+		}
 	} else {
 		for i, c := range chunks {
 			if w.destroyed {
 				// Put back what was not handed over: teardown fails it
 				// with the stream's error, like any buffered write.
 				w.queue = append(append([]T(nil), chunks[i:]...), w.queue...)
-				w.cbs = append(append([](func(error)){}, cbs[i:]...), w.cbs...)
+				rest := padCallbacks(cbs, len(chunks))[i:]
+				w.cbs = append(append([](func(error)){}, rest...), padCallbacks(w.cbs, len(w.queue)-len(rest))...)
 				break
 			}
 			w.mu.Unlock()
 			err := w.sink.Write(w.ctx, c)
 			w.mu.Lock()
-			w.complete(w.chunkSize(c), err, cbs[i:i+1], cbs[i] != nil)
+			var cb []func(error)
+			if len(cbs) > 0 {
+				cb = cbs[i : i+1]
+			}
+			w.complete(w.chunkSize(c), err, cb, cb != nil && cb[0] != nil)
 		}
+		clear(chunks)
+		clear(cbs)
 	}
-	// Keep the batch's slices for the next one, cleared (outside the lock)
-	// so that the chunks can be collected.
-	w.mu.Unlock()
-	clear(chunks)
-	clear(cbs)
-	w.mu.Lock()
 	if w.spareQ == nil {
 		w.spareQ, w.spareCB = chunks[:0], cbs[:0]
 	}
@@ -430,13 +443,12 @@ func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool
 	w.mu.Lock()
 }
 
-func hasCallback(cbs []func(error)) bool {
-	for _, cb := range cbs {
-		if cb != nil {
-			return true
-		}
+// padCallbacks extends cbs with nil callbacks to length n.
+func padCallbacks(cbs []func(error), n int) []func(error) {
+	for len(cbs) < n {
+		cbs = append(cbs, nil)
 	}
-	return false
+	return cbs
 }
 
 // takeDrainLocked clears needDrain, accounts the wait, and returns the
@@ -504,8 +516,10 @@ func (w *Writable[T]) final() {
 func (w *Writable[T]) teardown() {
 	fail := w.failErr()
 	var failed []func(error)
-	for i, cb := range w.cbs {
-		w.length -= w.chunkSize(w.queue[i])
+	for _, c := range w.queue {
+		w.length -= w.chunkSize(c)
+	}
+	for _, cb := range w.cbs {
 		if cb != nil {
 			failed = append(failed, cb)
 		}
