@@ -20,9 +20,13 @@ const (
 	// DefaultInterval is the sampling interval when Config.Interval is zero.
 	DefaultInterval = 5 * time.Millisecond
 	// HardLimitFactor is the hard cap, as a multiple of MemLimit, when
-	// Config.HardLimit is zero: GOMEMLIMIT is soft, so the child is allowed
-	// twice its soft limit in resident memory before the watchdog kills it.
-	HardLimitFactor = 2
+	// Config.HardLimit is zero. It models a container whose GOMEMLIMIT is
+	// set to two thirds of its memory limit: GOMEMLIMIT is soft, and the
+	// third on top leaves room for memory the Go runtime does not count
+	// toward it and for the watchdog's sampling lag. A drain-aware workload
+	// stays far below either; a producer that ignores backpressure crosses
+	// both.
+	HardLimitFactor = 1.5
 	// DefaultWarmupTimeout caps one warm-up run when Config.WarmupTimeout is zero.
 	DefaultWarmupTimeout = 500 * time.Millisecond
 	// stderrTail is how much of the end of a child's stderr a RunResult keeps.
@@ -317,7 +321,7 @@ func normalize(cfg Config) (Config, error) {
 		return cfg, errors.New("harness: memory limits must be zero or more bytes")
 	}
 	if cfg.HardLimit == 0 {
-		cfg.HardLimit = HardLimitFactor * cfg.MemLimit
+		cfg.HardLimit = int64(HardLimitFactor * float64(cfg.MemLimit))
 	}
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval

@@ -70,7 +70,7 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 	variant := fs.String("variant", "both", "drain, naive or both")
 	count := fs.Int("count", 3, "runs per cell")
 	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size)")
-	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %d × memlimit)", harness.HardLimitFactor))
+	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
 	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-run time limit (outcome timeout); 0 for none")
 	out := fs.String("out", "bpbench-out", "output folder")

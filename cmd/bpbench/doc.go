@@ -16,7 +16,7 @@
 // With no flags, run measures every workload of bpbench list, both
 // variants, 3 times each, interleaved (rep 0 of every cell, then rep 1, …)
 // after a short warm-up, each in its own child process with GOMEMLIMIT=128MiB
-// (the seed's --max-old-space-size=128) and a hard cap at 2× that: a
+// (the seed's --max-old-space-size=128) and a hard cap at 1.5× that: a
 // watchdog kills a child whose RSS crosses the cap and records outcome oom.
 // Flags:
 //
@@ -24,7 +24,7 @@
 //	--variant drain|naive|both
 //	--count N               runs per cell (default 3)
 //	--memlimit SIZE         GOMEMLIMIT for Go children, --max-old-space-size for node (default 128MiB)
-//	--hard-limit SIZE       RSS cap enforced by the watchdog (default 2 × memlimit)
+//	--hard-limit SIZE       RSS cap enforced by the watchdog (default 1.5 × memlimit)
 //	--interval DUR          sampling interval (default 5ms)
 //	--timeout DUR           per-run limit, outcome timeout (default 2m; 0 for none)
 //	--out DIR               output folder (default bpbench-out)
