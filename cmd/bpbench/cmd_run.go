@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -208,11 +208,7 @@ func selectWorkloads(globs []string) ([]*workloads.Workload, error) {
 		g = strings.TrimSpace(g)
 		n := 0
 		for _, w := range workloads.All() {
-			ok, err := path.Match(g, w.Name)
-			if err != nil {
-				return nil, fmt.Errorf("--workload %q: bad pattern: %v", g, err)
-			}
-			if ok && !containsWorkload(out, w) {
+			if globMatch(g, w.Name) && !containsWorkload(out, w) {
 				out = append(out, w)
 				n++
 			}
@@ -236,11 +232,31 @@ func containsWorkload(ws []*workloads.Workload, w *workloads.Workload) bool {
 
 func anyMatch(ws []*workloads.Workload, g string) bool {
 	for _, w := range ws {
-		if ok, _ := path.Match(g, w.Name); ok {
+		if globMatch(g, w.Name) {
 			return true
 		}
 	}
 	return false
+}
+
+// globMatch matches a workload name against a shell-style pattern in which
+// * and ? also match "/", so that * selects node/* workloads too.
+func globMatch(pattern, name string) bool {
+	var re strings.Builder
+	re.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	ok, _ := regexp.MatchString(re.String(), name)
+	return ok
 }
 
 // workloadCell is one workload variant with resolved parameters: a Go
