@@ -16,3 +16,17 @@ type Stats struct {
 	Drains       int64         // drain events emitted
 	DrainWait    time.Duration // total time producers spent waiting for drain (WaitDrain, OnceDrain, Drain)
 }
+
+// Add returns the field-by-field sum of s and o: the counters of several
+// streams observed as one (PeakBuffered becomes the sum of the peaks, an
+// upper bound of the peak of the sum).
+func (s Stats) Add(o Stats) Stats {
+	return Stats{
+		Buffered:     s.Buffered + o.Buffered,
+		PeakBuffered: s.PeakBuffered + o.PeakBuffered,
+		Writes:       s.Writes + o.Writes,
+		FalseReturns: s.FalseReturns + o.FalseReturns,
+		Drains:       s.Drains + o.Drains,
+		DrainWait:    s.DrainWait + o.DrainWait,
+	}
+}

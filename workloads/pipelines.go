@@ -23,12 +23,8 @@ func gzipPipeline() *Workload {
 
 func runGzipPipeline(ctx context.Context, env *Env) error {
 	p := env.Params
-	in, err := inputFile(p.InputSize)
-	if err != nil {
-		return err
-	}
 	hwm := streamcore.HWM(p.HWM)
-	src, err := streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: hwm})
+	src, err := openInput(p)
 	if err != nil {
 		return err
 	}
@@ -43,15 +39,12 @@ func runGzipPipeline(ctx context.Context, env *Env) error {
 		gz.Destroy(nil)
 		return err
 	}
-	env.track(func() streamcore.Stats { return sumStats(gz.Writable.Stats(), dst.Stats()) })
+	env.track(func() streamcore.Stats { return gz.Writable.Stats().Add(dst.Stats()) })
 	if env.Variant == Drain {
 		return streamcore.Pipeline(ctx, src, gz, dst)
 	}
-	// Naive: every chunk is written on without looking at Write's result.
-	src.OnData(func(c []byte) { gz.Writable.Write(c) })
-	src.OnEnd(func() { gz.Writable.End(nil) })
-	gz.Readable.OnData(func(c []byte) { dst.Write(c) })
-	gz.Readable.OnEnd(func() { dst.End(nil) })
+	pipeNaive(src, gz.Writable)
+	pipeNaive(gz.Readable, dst)
 	return waitAll(ctx, dst, src, gz)
 }
 
@@ -71,12 +64,8 @@ func slowConsumer() *Workload {
 
 func runSlowConsumer(ctx context.Context, env *Env) error {
 	p := env.Params
-	in, err := inputFile(p.InputSize)
-	if err != nil {
-		return err
-	}
 	hwm := streamcore.HWM(p.HWM)
-	src, err := streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: hwm})
+	src, err := openInput(p)
 	if err != nil {
 		return err
 	}
@@ -90,9 +79,25 @@ func runSlowConsumer(ctx context.Context, env *Env) error {
 	if env.Variant == Drain {
 		return streamcore.Pipeline(ctx, src, dst)
 	}
+	pipeNaive(src, dst)
+	return waitAll(ctx, dst, src)
+}
+
+// openInput opens the generated input of p.InputSize bytes, read in chunks
+// of the highWaterMark.
+func openInput(p Params) (*streamcore.Readable[[]byte], error) {
+	in, err := inputFile(p.InputSize)
+	if err != nil {
+		return nil, err
+	}
+	return streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: streamcore.HWM(p.HWM)})
+}
+
+// pipeNaive is the naive variants' pipe: every chunk src emits is written
+// to dst without looking at Write's result, and src's end ends dst.
+func pipeNaive(src *streamcore.Readable[[]byte], dst *streamcore.Writable[[]byte]) {
 	src.OnData(func(c []byte) { dst.Write(c) })
 	src.OnEnd(func() { dst.End(nil) })
-	return waitAll(ctx, dst, src)
 }
 
 // outputSink opens the output file, or a discarding sink for "null".
@@ -122,19 +127,4 @@ func waitAll(ctx context.Context, last streamcore.Stream, others ...streamcore.S
 		}
 	}
 	return nil
-}
-
-// sumStats adds the counters of several streams: the harness sees the
-// workload's total buffered bytes.
-func sumStats(ss ...streamcore.Stats) streamcore.Stats {
-	var t streamcore.Stats
-	for _, s := range ss {
-		t.Buffered += s.Buffered
-		t.PeakBuffered += s.PeakBuffered
-		t.Writes += s.Writes
-		t.FalseReturns += s.FalseReturns
-		t.Drains += s.Drains
-		t.DrainWait += s.DrainWait
-	}
-	return t
 }

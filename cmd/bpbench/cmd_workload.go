@@ -53,13 +53,7 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 		defer mu.Unlock()
 		var t streamcore.Stats
 		for _, f := range tracked {
-			s := f()
-			t.Buffered += s.Buffered
-			t.PeakBuffered += s.PeakBuffered
-			t.Writes += s.Writes
-			t.FalseReturns += s.FalseReturns
-			t.Drains += s.Drains
-			t.DrainWait += s.DrainWait
+			t = t.Add(f())
 		}
 		return t
 	}
