@@ -805,3 +805,31 @@ func TestTransform_T3_GzipRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// Like Node's pipeline, a Transform at the end is watched on its writable
+// side only: Pipeline returns once it has finished, while its readable side
+// is still being consumed elsewhere (and one at the start on its readable
+// side only).
+func TestPipeline_L1_TransformEndsWatchedOnUsedSide(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := ctNewR(t, ctChunks("a", "b"), streamcore.ReadableOptions{})
+		last := ctIdentity(t, nil, streamcore.TransformOptions[[]byte]{})
+		var got []byte
+		release := make(chan struct{})
+		last.Readable.OnData(func(c []byte) {
+			<-release // the consumer of the output is slower than the pipeline
+			got = append(got, c...)
+		})
+		if err := streamcore.Pipeline(context.Background(), src, last); err != nil {
+			t.Fatal(err)
+		}
+		if !last.Writable.Finished() {
+			t.Fatal("Pipeline returned before the last stage's writable side finished")
+		}
+		close(release)
+		<-last.Done()
+		if string(got) != "ab" {
+			t.Fatalf("output %q", got)
+		}
+	})
+}

@@ -60,8 +60,15 @@ func Pipeline(ctx context.Context, streams ...Stream) error {
 
 	closed := make(chan int, len(streams))
 	for i, s := range streams {
+		done := s.Done()
+		if t, ok := s.(sidedStream); ok {
+			// Like Node's pipeline, watch only the sides the pipeline
+			// uses: the first stage's readable side, the last stage's
+			// writable side, both sides in between.
+			done = t.sideDone(i < len(streams)-1, i > 0)
+		}
 		go func() {
-			<-s.Done()
+			<-done
 			closed <- i
 		}()
 	}
@@ -112,6 +119,21 @@ func completed(s Stream, i, n int) bool {
 		}
 	}
 	return true
+}
+
+// sidedStream is a duplex stream whose sides close separately.
+type sidedStream interface {
+	sideDone(readable, writable bool) <-chan struct{}
+}
+
+func (t *Transform[I, O]) sideDone(readable, writable bool) <-chan struct{} {
+	switch {
+	case readable && writable:
+		return t.done
+	case readable:
+		return t.Readable.Done()
+	}
+	return t.Writable.Done()
 }
 
 // writableOf is implemented by stages with a writable side of chunk type T.
