@@ -451,3 +451,45 @@ func TestReadable_R8_Unshift(t *testing.T) {
 		<-ro.Done()
 	})
 }
+
+// A consumer pulling with Next sees a destroyed stream's error, never a
+// clean io.EOF on data that was thrown away (R7).
+func TestReadable_R7_NextReportsDestroyError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := errors.New("boom")
+		r := ctNewR(t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+		r.Push(ctB("data"))
+		r.PushEnd()
+		r.Destroy(boom)
+		if _, err := r.Next(context.Background()); !errors.Is(err, boom) {
+			t.Fatalf("Next after Destroy(boom) = %v, want boom", err)
+		}
+
+		r2 := ctNewR(t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+		r2.PushEnd()
+		r2.Push(ctB("late")) // push after EOF destroys the stream
+		if _, err := r2.Next(context.Background()); !errors.Is(err, streamcore.ErrPushAfterEOF) {
+			t.Fatalf("Next after push-after-EOF = %v, want ErrPushAfterEOF", err)
+		}
+	})
+}
+
+// Read(n) with n above the highWaterMark raises the mark, as Node does, so
+// that the source is asked for enough data to satisfy it before the end (R4).
+func TestReadable_R4_ReadAboveHWMRaisesIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ctManual[[]byte]{onRead: func(_ int, r *streamcore.Readable[[]byte]) { r.Push(ctB("abcd")) }}
+		r := ctNewR(t, src, streamcore.ReadableOptions{HighWaterMark: streamcore.HWM(4)})
+		if _, ok := r.Read(10); ok {
+			t.Fatal("Read(10) returned data with nothing buffered")
+		}
+		synctest.Wait()
+		if got := r.HighWaterMark(); got != 16 {
+			t.Fatalf("highWaterMark %d after Read(10), want 16", got)
+		}
+		got, ok := ctRead(r, 10)
+		if !ok || got != "abcdabcdab" {
+			t.Fatalf("Read(10) = %q, %v; want 10 bytes joined across chunks", got, ok)
+		}
+	})
+}

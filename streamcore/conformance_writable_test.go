@@ -454,6 +454,7 @@ func TestWritable_W9_ZeroHWMAlwaysFalseAndDrains(t *testing.T) {
 			if err := w.WaitDrain(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			synctest.Wait() // the channel closes before the listeners run
 			if got := drains.Load(); got != int64(i+1) {
 				t.Fatalf("after write %d: %d drains, want %d", i, got, i+1)
 			}
@@ -1022,4 +1023,26 @@ func TestWritable_C5_BatchLengthAndDrain(t *testing.T) {
 		l.want(t, "cb:a:nil", "drain len=0", "cb:b:nil", "cb:c:nil")
 		ctDrainGate(t, w, g)
 	})
+}
+
+// WaitDrain on a stream that finished cleanly is no failure: the stream
+// tears itself down after finish, but WaitDrain returns nil (E2).
+func TestWritable_E2_WaitDrainAfterFinishIsNil(t *testing.T) {
+	w, err := streamcore.NewWritable[[]byte](streamcore.Discard[[]byte]{}, streamcore.WritableOptions{HighWaterMark: streamcore.HWM(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(ctB("ab"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitDrain(context.Background()); err != nil {
+		t.Fatalf("WaitDrain after a clean finish = %v, want nil", err)
+	}
+	w2, _ := streamcore.NewWritable[[]byte](streamcore.Discard[[]byte]{}, streamcore.WritableOptions{})
+	boom := errors.New("boom")
+	w2.Destroy(boom)
+	if err := w2.WaitDrain(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("WaitDrain after Destroy(boom) = %v, want boom", err)
+	}
 }

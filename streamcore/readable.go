@@ -225,6 +225,11 @@ func (r *Readable[T]) startLocked() {
 func (r *Readable[T]) Read(n int) (chunk T, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.object && int64(n) > r.hwm {
+		// Node raises the mark to the next power of two so that the
+		// source is asked for enough to satisfy the read.
+		r.hwm = nextPow2(int64(n))
+	}
 	r.startLocked()
 	if len(r.buf) == 0 {
 		r.noteEmptyLocked()
@@ -296,6 +301,13 @@ func (r *Readable[T]) Next(ctx context.Context) (T, error) {
 	for {
 		r.mu.Lock()
 		r.startLocked()
+		if r.destroyed && !r.endEmitted {
+			// Destroyed before its end: whatever was buffered is gone, so
+			// this is a failure, not an EOF on truncated data.
+			err := r.failErr()
+			r.mu.Unlock()
+			return zero, err
+		}
 		if len(r.buf) > 0 {
 			c := r.shiftLocked()
 			if len(r.buf) == 0 {
@@ -309,11 +321,6 @@ func (r *Readable[T]) Next(ctx context.Context) (T, error) {
 			r.noteEmptyLocked()
 			r.mu.Unlock()
 			return zero, io.EOF
-		}
-		if r.destroyed {
-			err := r.failErr()
-			r.mu.Unlock()
-			return zero, err
 		}
 		if r.waitCh == nil {
 			r.waitCh = make(chan struct{})
@@ -544,8 +551,17 @@ func (r *Readable[T]) Ended() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.
 // Destroyed reports whether the stream was destroyed or has closed.
 func (r *Readable[T]) Destroyed() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.destroyed }
 
-// HighWaterMark returns the stream's highWaterMark.
-func (r *Readable[T]) HighWaterMark() int64 { return r.hwm }
+// HighWaterMark returns the stream's highWaterMark. A paused-mode Read of
+// more than it raises it to the next power of two, as in Node.
+func (r *Readable[T]) HighWaterMark() int64 { r.mu.Lock(); defer r.mu.Unlock(); return r.hwm }
+
+func nextPow2(n int64) int64 {
+	p := int64(1)
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
 
 // Reader adapts a byte-mode Readable to an io.Reader: a blocking,
 // paused-mode consumer built on Next.

@@ -645,8 +645,7 @@ func (w *Writable[T]) startWaitLocked() {
 // returns at once.
 func (w *Writable[T]) WaitDrain(ctx context.Context) error {
 	w.mu.Lock()
-	if w.destroyed {
-		err := w.failErr()
+	if err, done := w.waitResultLocked(); done {
 		w.mu.Unlock()
 		return err
 	}
@@ -663,10 +662,22 @@ func (w *Writable[T]) WaitDrain(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.destroyed {
-		return w.failErr()
+	err, _ := w.waitResultLocked()
+	return err
+}
+
+// waitResultLocked is what WaitDrain returns once the stream is past
+// waiting: nil after a clean finish (the stream tears itself down after
+// finish, but that is no failure), the stream's error after a failure or
+// Destroy. done is false while the stream is still open.
+func (w *Writable[T]) waitResultLocked() (err error, done bool) {
+	switch {
+	case w.finished:
+		return nil, true
+	case w.destroyed:
+		return w.failErr(), true
 	}
-	return nil
+	return nil, false
 }
 
 // OnFinish calls fn when every write reached the sink and Final returned
