@@ -25,7 +25,7 @@ func millionLineWriter() *Workload {
 		Model:    "a file on local disk; the stream hands batches to the file as one write (Node's writev), so the sink is usually faster than a drain-aware producer, and a naive producer outruns it only by the write calls in flight",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PLines, PHWM, PSink},
-		Defaults: Params{Lines: 1_000_000, HWM: streamcore.DefaultHighWaterMark, Sink: "big-output.txt"},
+		Defaults: Params{Lines: 1_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "big-output.txt"},
 		run: func(ctx context.Context, env *Env) error {
 			w, err := openLineSink(env.Params, false)
 			if err != nil {
@@ -46,7 +46,7 @@ func tightLoop5M() *Workload {
 			"in Go the sink's goroutine runs in parallel, and the per-chunk system call is what keeps it slower than the producer",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PLines, PHWM, PSink},
-		Defaults: Params{Lines: 5_000_000, HWM: streamcore.DefaultHighWaterMark, Sink: "null"},
+		Defaults: Params{Lines: 5_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "null"},
 		run: func(ctx context.Context, env *Env) error {
 			w, err := openLineSink(env.Params, true)
 			if err != nil {
@@ -64,7 +64,7 @@ func openLineSink(p Params, unbatched bool) (*streamcore.Writable[[]byte], error
 	if path == "null" {
 		path = os.DevNull
 	}
-	return streamcore.CreateFile(path, streamcore.FileOptions{HighWaterMark: streamcore.HWM(p.HWM), Unbatched: unbatched})
+	return streamcore.CreateFile(path, streamcore.FileOptions{HighWaterMark: p.HWM, Unbatched: unbatched})
 }
 
 // writeLines writes Params.Lines lines to w. The drain variant is the
@@ -77,6 +77,7 @@ func writeLines(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) e
 	for i := 0; i < n; i++ {
 		if !w.Write(line(i)) && env.Variant == Drain {
 			if err := w.WaitDrain(ctx); err != nil {
+				w.Destroy(err)
 				return err
 			}
 		}

@@ -16,14 +16,14 @@ func gzipPipeline() *Workload {
 			"The drain variant is Pipeline (backpressure between every stage); the naive variant writes every chunk it reads into the gzip stream and every compressed chunk into the file without waiting, so the input piles up in front of the compressor",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PHWM, PSink},
-		Defaults: Params{InputSize: 32 << 20, HWM: streamcore.DefaultHighWaterMark, Sink: "huge.log.gz"},
+		Defaults: Params{InputSize: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "huge.log.gz"},
 		run:      runGzipPipeline,
 	}
 }
 
 func runGzipPipeline(ctx context.Context, env *Env) error {
 	p := env.Params
-	hwm := streamcore.HWM(p.HWM)
+	hwm := p.HWM
 	src, err := openInput(p)
 	if err != nil {
 		return err
@@ -57,14 +57,14 @@ func slowConsumer() *Workload {
 			"the naive producer's buffer grows at the producer's rate minus the sink's",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PRate, PHWM},
-		Defaults: Params{InputSize: 32 << 20, Rate: 32 << 20, HWM: streamcore.DefaultHighWaterMark},
+		Defaults: Params{InputSize: 32 << 20, Rate: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark)},
 		run:      runSlowConsumer,
 	}
 }
 
 func runSlowConsumer(ctx context.Context, env *Env) error {
 	p := env.Params
-	hwm := streamcore.HWM(p.HWM)
+	hwm := p.HWM
 	src, err := openInput(p)
 	if err != nil {
 		return err
@@ -90,14 +90,17 @@ func openInput(p Params) (*streamcore.Readable[[]byte], error) {
 	if err != nil {
 		return nil, err
 	}
-	return streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: streamcore.HWM(p.HWM)})
+	return streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: p.HWM})
 }
 
 // pipeNaive is the naive variants' pipe: every chunk src emits is written
-// to dst without looking at Write's result, and src's end ends dst.
+// to dst without looking at Write's result, src's end ends dst and src's
+// error destroys it. The end and error listeners go first: OnData starts
+// the flow.
 func pipeNaive(src *streamcore.Readable[[]byte], dst *streamcore.Writable[[]byte]) {
-	src.OnData(func(c []byte) { dst.Write(c) })
 	src.OnEnd(func() { dst.End(nil) })
+	src.OnError(dst.Destroy)
+	src.OnData(func(c []byte) { dst.Write(c) })
 }
 
 // outputSink opens the output file, or a discarding sink for "null".

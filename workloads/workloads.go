@@ -34,7 +34,7 @@ func ParseVariant(s string) (Variant, error) {
 // Workload.Uses); the zero value of a field means "the workload's default".
 type Params struct {
 	Lines     int    // lines to write
-	HWM       int    // highWaterMark in bytes; 0 means the workload's default
+	HWM       *int   // highWaterMark in bytes; nil means the workload's default, streamcore.HWM(0) an explicit zero
 	Sink      string // output path, or "null" for the workload's null sink
 	Rate      int64  // bytes per second a throttled sink accepts
 	InputSize int64  // bytes of generated input
@@ -57,7 +57,10 @@ func (p Params) Value(name string) string {
 	case PLines:
 		return strconv.Itoa(p.Lines)
 	case PHWM:
-		return size.Format(int64(p.HWM))
+		if p.HWM == nil {
+			return ""
+		}
+		return size.Format(int64(*p.HWM))
 	case PSink:
 		return p.Sink
 	case PRate:
@@ -85,7 +88,7 @@ func (p *Params) Set(name, value string) error {
 		if n > 1<<40 {
 			return fmt.Errorf("--hwm %s is larger than 1TiB; use a smaller highWaterMark", value)
 		}
-		p.HWM = int(n)
+		p.HWM = streamcore.HWM(int(n))
 	case PSink:
 		if value == "" {
 			return errors.New("--sink is empty: give a file path or null")
@@ -114,7 +117,7 @@ func (p Params) merge(d Params) Params {
 	if p.Lines == 0 {
 		p.Lines = d.Lines
 	}
-	if p.HWM == 0 {
+	if p.HWM == nil {
 		p.HWM = d.HWM
 	}
 	if p.Sink == "" {

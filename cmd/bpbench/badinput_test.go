@@ -35,6 +35,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"run", "--out", filepath.Join(file, "sub")}, `cannot create output folder`},
 		{[]string{"run", "--cmd", "no-such-program-xyz --flag", "--out", out}, `"no-such-program-xyz" is not an executable`},
 		{[]string{"run", "extra"}, `unexpected argument "extra"`},
+		{[]string{"run", "--workload", "million-line-writer", "--hwm", "64KiB,64KiB", "--out", out}, `two cells are both named`},
 		{[]string{"workload"}, `give exactly one workload name`},
 		{[]string{"merge", filepath.Join(dir, "missing"), "--out", out}, `missing`},
 		{[]string{"merge", "--out", out}, `give the shard folders`},
@@ -49,8 +50,9 @@ func TestBadInputExitsTwo(t *testing.T) {
 			t.Errorf("bpbench %s: stderr %q does not say %q", strings.Join(c.args, " "), stderr.String(), c.want)
 		}
 	}
-	if entries, _ := os.ReadDir(out); len(entries) > 0 {
-		t.Errorf("bad input left files in %s: %v", out, entries)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(out)
+		t.Errorf("bad input left the output folder %s behind (%v)", out, entries)
 	}
 }
 
@@ -79,5 +81,23 @@ func TestDefaultSelectsEveryWorkload(t *testing.T) {
 	ws, err := selectWorkloads([]string{"*"})
 	if err != nil || len(ws) != len(workloads.All()) {
 		t.Fatalf("selectWorkloads(*) = %d workloads, %v; want all %d", len(ws), err, len(workloads.All()))
+	}
+}
+
+// A run that measures nothing (here: cancelled before its first run) does
+// not replace the results already in the output folder.
+func TestNothingMeasuredKeepsOldResults(t *testing.T) {
+	out := t.TempDir()
+	old := filepath.Join(out, "results.txt")
+	os.WriteFile(old, []byte("BenchmarkOld 1 1 sec/op\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"run", "--workload", "million-line-writer", "--lines", "100", "--out", out}, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "nothing was measured") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a note that nothing was measured", code, stderr.String())
+	}
+	if b, _ := os.ReadFile(old); string(b) != "BenchmarkOld 1 1 sec/op\n" {
+		t.Fatalf("results.txt was replaced with %q", b)
 	}
 }

@@ -22,7 +22,7 @@ func cmdMerge(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return usageError(e, "merge", err)
 	}
-	if err := checkOutDir(*out); err != nil {
+	if _, err := checkOutDir(*out); err != nil {
 		return usageError(e, "merge", err)
 	}
 	if err := res.WriteDir(*out); err != nil {

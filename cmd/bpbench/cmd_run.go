@@ -38,16 +38,26 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	for _, n := range notes {
 		fmt.Fprintln(e.stderr, "note:", n)
 	}
-	if err := checkOutDir(opts.out); err != nil {
+	created, err := checkOutDir(opts.out)
+	if err != nil {
 		return usageError(e, "run", err)
 	}
 	opts.cfg.Cells = cells
 	opts.cfg.Progress = e.stderr
 	opts.cfg.Terminal = e.isTerminal
 	res, runErr := harness.Run(ctx, opts.cfg)
-	if res == nil {
-		// Nothing was measured: the configuration itself was refused.
-		return usageError(e, "run", runErr)
+	if res == nil || len(res.Runs) == 0 {
+		// Nothing was measured: leave the folder as it was (and remove
+		// it if this run created it) rather than replace earlier results
+		// with empty ones.
+		if created {
+			os.Remove(opts.out)
+		}
+		if res == nil {
+			return usageError(e, "run", runErr) // the configuration was refused
+		}
+		fmt.Fprintf(e.stderr, "bpbench run: nothing was measured (%v); %s left as it was\n", runErr, opts.out)
+		return exitFailed
 	}
 	if err := res.WriteDir(opts.out); err != nil {
 		fmt.Fprintf(e.stderr, "bpbench run: writing %s: %v\n", opts.out, err)
@@ -163,10 +173,17 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 		if err != nil {
 			return nil, nil, err
 		}
+		if p.Sink != "" && p.Sink != "null" {
+			// Children run in a temporary folder of their own: a sink
+			// given on the command line is relative to where bpbench runs.
+			if p.Sink, err = filepath.Abs(p.Sink); err != nil {
+				return nil, nil, fmt.Errorf("--sink: %v", err)
+			}
+		}
 		for _, n := range w.Uses {
 			used[n] = true
 		}
-		hs := []int{0}
+		hs := []*int{nil}
 		if len(hwms) > 0 && contains(w.Uses, workloads.PHWM) {
 			hs = hwms
 		}
@@ -176,7 +193,7 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 			}
 			for _, h := range hs {
 				q := p
-				if h != 0 {
+				if h != nil {
 					q.HWM = h
 				}
 				c, err := workloadCell(exe, w, v, q, o.cfg.MemLimit)
@@ -266,7 +283,11 @@ func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p work
 	p = w.Resolve(p)
 	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v)}
 	for _, n := range w.Uses {
-		c.Params = append(c.Params, harness.Param{Key: n, Value: p.Value(n)})
+		v := p.Value(n)
+		if n == workloads.PSink && strings.ContainsRune(v, '/') {
+			v = filepath.Base(v) // "/" separates a benchmark name's keys
+		}
+		c.Params = append(c.Params, harness.Param{Key: n, Value: v})
 	}
 	if w.External() {
 		argv, err := w.Command(p, v, memlimit)
@@ -277,8 +298,8 @@ func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p work
 		return c, nil
 	}
 	c.Argv = []string{exe, "workload", w.Name, "-q", "--variant", string(v)}
-	for _, kv := range c.Params {
-		c.Argv = append(c.Argv, "--"+kv.Key, kv.Value)
+	for _, n := range w.Uses {
+		c.Argv = append(c.Argv, "--"+n, p.Value(n))
 	}
 	c.Probe = true
 	return c, nil
@@ -307,15 +328,21 @@ func commandCell(cmd string) (harness.Cell, error) {
 }
 
 // checkOutDir makes sure the output folder can be written before anything
-// is measured.
-func checkOutDir(dir string) error {
+// is measured, and reports whether it created it.
+func checkOutDir(dir string) (created bool, err error) {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		created = true
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create output folder %s: %v; pass --out with a writable folder", dir, err)
+		return false, fmt.Errorf("cannot create output folder %s: %v; pass --out with a writable folder", dir, err)
 	}
 	f, err := os.CreateTemp(dir, ".bpbench-check-*")
 	if err != nil {
-		return fmt.Errorf("cannot write to output folder %s: %v; fix its permissions or pass --out with a writable folder", dir, err)
+		if created {
+			os.Remove(dir)
+		}
+		return false, fmt.Errorf("cannot write to output folder %s: %v; fix its permissions or pass --out with a writable folder", dir, err)
 	}
 	f.Close()
-	return os.Remove(f.Name())
+	return created, os.Remove(f.Name())
 }

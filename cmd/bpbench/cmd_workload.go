@@ -17,7 +17,7 @@ import (
 
 func cmdWorkload(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "workload", "NAME [--variant drain|naive] [--lines N] [--hwm SIZE] [--sink PATH|null] [--rate SIZE] [--input-size SIZE]")
-	variant := fs.String("variant", "drain", "drain (honour backpressure) or naive (ignore it)")
+	variant := fs.String("variant", "", "drain (honour backpressure) or naive (ignore it); default drain, or the workload's only variant")
 	quiet := fs.Bool("q", false, "print nothing when done")
 	pf := addParamFlags(fs, false)
 	pos, err := parseInterleaved(fs, args)
@@ -30,6 +30,12 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 	w, err := workloads.Lookup(pos[0])
 	if err != nil {
 		return usageError(e, "workload", err)
+	}
+	if *variant == "" {
+		*variant = string(w.Variants[0])
+		if w.HasVariant(workloads.Drain) {
+			*variant = string(workloads.Drain)
+		}
 	}
 	v, err := workloads.ParseVariant(*variant)
 	if err == nil && !w.HasVariant(v) {

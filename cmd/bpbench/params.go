@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/workloads"
 )
 
@@ -49,7 +48,7 @@ func (pf *paramFlags) set() []string {
 }
 
 // hwms returns the --hwm values (one or a list); nil when not given.
-func (pf *paramFlags) hwms() ([]int, error) {
+func (pf *paramFlags) hwms() ([]*int, error) {
 	v := *pf.values[workloads.PHWM]
 	if v == "" {
 		return nil, nil
@@ -58,13 +57,13 @@ func (pf *paramFlags) hwms() ([]int, error) {
 	if pf.multi {
 		parts = strings.Split(v, ",")
 	}
-	var out []int
+	var out []*int
 	for _, p := range parts {
-		n, err := size.Parse(p)
-		if err != nil {
-			return nil, fmt.Errorf("--hwm: %v", err)
+		var q workloads.Params
+		if err := q.Set(workloads.PHWM, p); err != nil {
+			return nil, err
 		}
-		out = append(out, int(n))
+		out = append(out, q.HWM)
 	}
 	return out, nil
 }
