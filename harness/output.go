@@ -42,7 +42,10 @@ var customUnits = []string{"peak-RSS-B", "peak-heap-B", "max-buffered-B", "oom-r
 // results.txt, runs.json and samples/ID.csv for every run. Each file is
 // written to a temporary file in its final directory and renamed into
 // place only once all of them were written, so a reader never sees a half
-// file and a failed write replaces nothing. Files of an earlier result set
+// file and a write that fails (a full disk, permissions) replaces nothing.
+// The renames themselves, samples first and results.txt last, need no
+// space; should one fail anyway, the folder can hold new samples beside the
+// old results.txt, which still describes only its own runs. Files of an earlier result set
 // in dir are replaced; samples CSVs that runs.json no longer names are
 // removed.
 func (r *Results) WriteDir(dir string) error {
