@@ -18,6 +18,20 @@
 //   - node/write-with-backpressure, node/ignore-backpressure: the seeds'
 //     Node scripts themselves, run by node when it is on PATH.
 //
+// # What the tight loop does in Go
+//
+// In Node the seed's loop dies under --max-old-space-size=128 because the
+// loop never yields, so nothing drains until it ends. In Go the sink's
+// goroutine drains in parallel, so the naive loop grows only by the
+// difference between producing a line (about 100ns) and one write system
+// call per line to /dev/null (about 0.5-1µs). Measured with bpbench run on
+// the 2-core development machine (2026-11-22), the naive loop under
+// GOMEMLIMIT=128MiB grows at 65-80MiB/s and would peak at 250-290MiB RSS
+// if nothing stopped it (360-400MiB with no GOMEMLIMIT); it crosses the
+// default hard cap (1.5 × memlimit = 192MiB) after about 2.1s in every
+// run, but a 2 × memlimit cap (256MiB) in only 2 runs of 3. The drain
+// variant stays at 11MiB RSS with at most HWM + one line buffered.
+//
 // No workload sleeps or pads its producer: the naive variants are slow or
 // fast only by what their sinks really cost. Workloads import streamcore
 // only; the harness observes them through Env.Track.
