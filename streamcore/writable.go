@@ -373,7 +373,9 @@ func (w *Writable[T]) flush() {
 		for _, c := range chunks {
 			n += w.chunkSize(c)
 		}
-		clear(chunks) // the slice is reused; let the chunks be collected
+		if len(chunks) > keepStale {
+			clear(chunks)
+		}
 		hasCB := len(cbs) > 0
 		w.mu.Lock()
 		w.complete(n, err, cbs, hasCB)
@@ -406,6 +408,14 @@ func (w *Writable[T]) flush() {
 		w.spareQ, w.spareCB = chunks[:0], cbs[:0]
 	}
 }
+
+// keepStale is how many written chunks a batch's slice may keep referring
+// to after the batch, until the producer's next appends overwrite them.
+// Clearing a small batch costs more than the memory it frees: it takes the
+// slice's cache lines away from the producer, which is about to write
+// them again. Large batches (a producer that ignored backpressure) are
+// cleared so the memory they held can be collected at once.
+const keepStale = 1024
 
 // complete accounts for chunks the sink returned from: drops their length,
 // emits drain if due (before the callbacks, W6), runs their callbacks, and on
