@@ -51,12 +51,7 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 	if dst.NeedDrain() {
 		// As in Node, a destination that already asked to slow down gets
 		// nothing until it drains.
-		src.mu.Lock()
-		p.waiting = true
-		src.awaitDrain++
-		src.mu.Unlock()
-		src.Pause()
-		dst.OnceDrain(func() { src.pipeDrained(p) })
+		src.awaitPipeDrain(p)
 		return
 	}
 	src.Resume()
@@ -70,20 +65,24 @@ func (r *Readable[T]) pipeData(chunk T) {
 	r.pipeScratch = pipes
 	r.mu.Unlock()
 	for _, p := range pipes {
-		if p.dst.Write(chunk) {
-			continue
-		}
-		r.mu.Lock()
-		if !p.waiting {
-			p.waiting = true
-			r.awaitDrain++
-			r.mu.Unlock()
-			r.Pause()
-			p.dst.OnceDrain(func() { r.pipeDrained(p) })
-		} else {
-			r.mu.Unlock()
+		if !p.dst.Write(chunk) {
+			r.awaitPipeDrain(p)
 		}
 	}
+}
+
+// awaitPipeDrain pauses r until p's destination drains (once per false).
+func (r *Readable[T]) awaitPipeDrain(p *pipeDest[T]) {
+	r.mu.Lock()
+	if p.waiting {
+		r.mu.Unlock()
+		return
+	}
+	p.waiting = true
+	r.awaitDrain++
+	r.mu.Unlock()
+	r.Pause()
+	p.dst.OnceDrain(func() { r.pipeDrained(p) })
 }
 
 func (r *Readable[T]) pipeDrained(p *pipeDest[T]) {
