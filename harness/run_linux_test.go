@@ -81,6 +81,16 @@ func testChild(mode string) int {
 		runtime.KeepAlive(hold)
 		stop(nil)
 		return 0
+	case "hwm": // a brief 48MiB peak, then memory returned to the OS; prints its own VmHWM
+		stop := StartProbe(ctx, fakeStats)
+		hold := make([]byte, 48<<20)
+		touch(hold)
+		runtime.KeepAlive(hold)
+		hold = nil
+		debug.FreeOSMemory()
+		fmt.Fprintf(os.Stderr, "vmhwm=%d\n", selfHWM())
+		stop(nil)
+		return 0
 	case "oom": // allocate and hold until killed
 		StartProbe(ctx, fakeStats)
 		var hold [][]byte
@@ -337,6 +347,24 @@ func TestPeakRSSIsTheChilds(t *testing.T) {
 	t.Logf("child peak %d; ru_maxrss of children %d", r.PeakRSSBytes, ru.Maxrss<<10)
 	if r.PeakRSSBytes < 4<<20 || r.PeakRSSBytes > 100<<20 {
 		t.Errorf("child peak RSS %d; want small (it touched 4MiB) though the harness holds 200MiB", r.PeakRSSBytes)
+	}
+}
+
+// The reported peak is the child's VmHWM, within 5%, even when the peak
+// was brief and the memory was returned before the child exited.
+func TestPeakRSSMatchesChildVmHWM(t *testing.T) {
+	cfg := baseConfig(testCell(t, "hwm", true))
+	cfg.HardLimit = 1 << 30 // the race detector's shadow memory adds to RSS
+	r := runOne(t, cfg)
+	if r.Outcome != OK {
+		t.Fatalf("outcome %s: %s", r.Outcome, r.StderrTail)
+	}
+	var hwm int64
+	if _, err := fmt.Sscanf(strings.TrimSpace(r.StderrTail), "vmhwm=%d", &hwm); err != nil || hwm < 48<<20 {
+		t.Fatalf("child's VmHWM not reported (%q): %v", r.StderrTail, err)
+	}
+	if d := float64(r.PeakRSSBytes-hwm) / float64(hwm); d < -0.05 || d > 0.05 {
+		t.Errorf("reported peak %d is %.1f%% from the child's VmHWM %d; want within 5%%", r.PeakRSSBytes, 100*d, hwm)
 	}
 }
 
