@@ -56,6 +56,12 @@
 // half-written. Peak RSS is the child's own (its VmHWM and the samples),
 // never the parent's rusage, which on Linux starts at the harness's size.
 //
+// Each run gets a fresh temporary working folder, removed afterwards, so the
+// workloads' default output files (big-output.txt, huge.log.gz) never pile
+// up; a --sink path is taken relative to where bpbench runs. The generated
+// inputs of gzip-pipeline and slow-consumer are cached in
+// $TMPDIR/bpbench-input and reused by later runs (the warm-up creates them).
+//
 // # bpbench workload
 //
 // bpbench workload NAME --variant drain|naive [--lines N] [--hwm SIZE]
