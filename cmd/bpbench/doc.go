@@ -2,7 +2,7 @@
 // stream backpressure. It runs paired workloads — the same producer once
 // honouring write()'s false and waiting for drain, once ignoring it — as
 // child processes under memory caps, samples their memory over time, and
-// writes results that benchstat and bpbench's own reports read.
+// writes results that the standard benchstat reads unchanged.
 //
 // Usage:
 //
