@@ -2,7 +2,8 @@
 // caps, samples their memory over time, and writes what it measured to an
 // output folder. That is its one job: it knows a workload only as a Cell
 // (a command line, a name and parameters) and leaves comparing results to
-// the reports package, which reads the folder, never this package.
+// tools that read the folder (benchstat reads results.txt unchanged), never
+// this package.
 //
 // # Runs
 //
