@@ -26,13 +26,7 @@ func millionLineWriter() *Workload {
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 1_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "big-output.txt"},
-		run: func(ctx context.Context, env *Env) error {
-			w, err := openLineSink(env.Params, false)
-			if err != nil {
-				return err
-			}
-			return writeLines(ctx, env, w)
-		},
+		run:      lineWriter(false),
 	}
 }
 
@@ -47,13 +41,19 @@ func tightLoop5M() *Workload {
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 5_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "null"},
-		run: func(ctx context.Context, env *Env) error {
-			w, err := openLineSink(env.Params, true)
-			if err != nil {
-				return err
-			}
-			return writeLines(ctx, env, w)
-		},
+		run:      lineWriter(true),
+	}
+}
+
+// lineWriter is the run function of the line-writing workloads: the sink,
+// then writeLines.
+func lineWriter(unbatched bool) func(context.Context, *Env) error {
+	return func(ctx context.Context, env *Env) error {
+		w, err := openLineSink(env.Params, unbatched)
+		if err != nil {
+			return err
+		}
+		return writeLines(ctx, env, w)
 	}
 }
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 			used[n] = true
 		}
 		hs := []*int{nil}
-		if len(hwms) > 0 && contains(w.Uses, workloads.PHWM) {
+		if len(hwms) > 0 && slices.Contains(w.Uses, workloads.PHWM) {
 			hs = hwms
 		}
 		for _, v := range o.variants {
@@ -314,14 +315,12 @@ func commandCell(cmd string) (harness.Cell, error) {
 	if _, err := exec.LookPath(fields[0]); err != nil && !strings.ContainsAny(fields[0], "=$(`'\"") {
 		return harness.Cell{}, fmt.Errorf("--cmd: %q is not an executable on PATH or a path to one: check the spelling or give its full path", fields[0])
 	}
-	sum := 0
-	for _, b := range []byte(cmd) {
-		sum = sum*31 + int(b)
-	}
+	h := fnv.New32a()
+	h.Write([]byte(cmd))
 	return harness.Cell{
 		Bench:    "Cmd",
 		Workload: "cmd",
-		Params:   []harness.Param{{Key: "cmd", Value: strconv.Itoa(sum & 0xffffff)}},
+		Params:   []harness.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
 		Argv:     []string{"sh", "-c", cmd},
 		Dir:      ".",
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/bpbench/bpbench/workloads"
@@ -73,7 +74,7 @@ func (pf *paramFlags) hwms() ([]*int, error) {
 func (pf *paramFlags) params(w *workloads.Workload, strict bool) (workloads.Params, error) {
 	var p workloads.Params
 	for _, n := range pf.set() {
-		if !contains(w.Uses, n) {
+		if !slices.Contains(w.Uses, n) {
 			if strict {
 				return p, fmt.Errorf("workload %s does not use --%s (it uses %s)", w.Name, n, flagList(w.Uses))
 			}
@@ -87,15 +88,6 @@ func (pf *paramFlags) params(w *workloads.Workload, strict bool) (workloads.Para
 		}
 	}
 	return p, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func flagList(names []string) string {
