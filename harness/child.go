@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/results"
 	"os"
 	"os/exec"
 	"runtime"
@@ -39,15 +40,15 @@ func nearCap(rss, prev int64, dt time.Duration, hardLimit int64, interval time.D
 
 // measure runs cell c once as planned run p and returns its record. The
 // error is for a run that could not be measured at all.
-func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (RunResult, error) {
-	r := RunResult{
-		Index: p.index, ID: fmt.Sprintf("%s-rep%d", fileSafe(c.Name()), p.rep),
-		Name: "Benchmark" + c.Name(), Bench: c.Bench, Workload: c.Workload, Variant: c.Variant,
+func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (results.Run, error) {
+	r := results.Run{
+		Index: p.index, ID: fmt.Sprintf("%s-rep%d", c.id(), p.rep),
+		Name: "Benchmark" + c.Name(), Bench: c.Bench, Workload: c.Workload, Variant: c.Variant, Side: c.Side,
 		Params: c.Params, Rep: p.rep, Argv: c.Argv,
 		GOOS: env.goos, GOARCH: env.goarch, CPU: env.cpu, Commit: env.commit,
 		MemLimit: cfg.MemLimit, HardLimit: cfg.HardLimit,
 		IntervalSeconds: max(cfg.Interval, 0).Seconds(), TimeoutSeconds: cfg.Timeout.Seconds(),
-		Shard: cfg.Shard.String(), ExitCode: -1,
+		Shard: cfg.Shard.String(), ExitCode: -1, Count: cfg.Count, Suite: env.suite,
 	}
 	r.Samples = "samples/" + r.ID + ".csv"
 
@@ -121,12 +122,12 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	}
 
 	var (
-		killedFor Outcome
+		killedFor results.Outcome
 		killAt    time.Duration
 		killRSS   int64
-		series    []Sample
+		series    []results.Sample
 	)
-	kill := func(why Outcome) {
+	kill := func(why results.Outcome) {
 		if killedFor == "" {
 			killGroup(pid)
 			killedFor, killAt = why, time.Since(start)
@@ -161,10 +162,10 @@ loop:
 		case <-exited:
 			break loop
 		case <-done:
-			kill(Interrupted)
+			kill(results.Interrupted)
 			done, tick, timeout = nil, nil, nil
 		case <-timeout:
-			kill(Timeout)
+			kill(results.Timeout)
 			done, tick, timeout = nil, nil, nil
 		case <-tick:
 			now := time.Since(start)
@@ -182,7 +183,7 @@ loop:
 				}
 				if cur > 0 { // 0: exited since the last look, a zombie has no memory
 					maxHWM = max(maxHWM, procs.hwm())
-					s := Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
+					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
 					probe.fill(&s)
 					series = append(series, s)
 				}
@@ -191,14 +192,14 @@ loop:
 			}
 			maxRSS = max(maxRSS, cur)
 			if cfg.HardLimit > 0 && cur > cfg.HardLimit {
-				kill(OOM)
+				kill(results.OOM)
 				killRSS = cur
 				// Read the peak while the memory may still be mapped; the
 				// kill is already on its way.
 				maxHWM = max(maxHWM, procs.hwm())
 				probe.poll()
 				if len(series) == 0 || series[len(series)-1].T != now {
-					s := Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
+					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
 					probe.fill(&s)
 					series = append(series, s)
 				}
@@ -250,7 +251,7 @@ loop:
 		if n := len(series); n > 0 {
 			t = max(t, series[n-1].T)
 		}
-		s := Sample{T: t, RSS: -1, Heap: final.heap, Buffered: final.buf, GoTotal: final.total, GCCycles: final.gc,
+		s := results.Sample{T: t, RSS: -1, Heap: final.heap, Buffered: final.buf, GoTotal: final.total, GCCycles: final.gc,
 			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain)}
 		series = append(series, s)
 	}
@@ -265,34 +266,34 @@ loop:
 		}
 	}
 	switch {
-	case killedFor == OOM:
-		r.Outcome = OOM
+	case killedFor == results.OOM:
+		r.Outcome = results.OOM
 		t := killAt.Seconds()
 		r.TimeToOOMSeconds = &t
 		note(fmt.Sprintf("RSS %s crossed the hard limit %s after %.3fs; killed", size.Human(killRSS), size.Human(cfg.HardLimit), t))
-	case killedFor == Timeout:
-		r.Outcome = Timeout
+	case killedFor == results.Timeout:
+		r.Outcome = results.Timeout
 		note(fmt.Sprintf("still running after the %v timeout; killed", cfg.Timeout))
-	case killedFor == Interrupted:
-		r.Outcome = Interrupted
+	case killedFor == results.Interrupted:
+		r.Outcome = results.Interrupted
 		note("the harness was interrupted; killed")
 	case stderr.oom:
-		r.Outcome = OOM
+		r.Outcome = results.OOM
 		t := wall.Seconds()
 		r.TimeToOOMSeconds = &t
 		note("the child reported running out of memory")
 	case r.Signal == "SIGKILL":
-		r.Outcome = OOM
+		r.Outcome = results.OOM
 		t := wall.Seconds()
 		r.TimeToOOMSeconds = &t
 		note("killed by SIGKILL from outside the harness: most likely the kernel or cgroup OOM killer")
 	case r.ExitCode == 0:
-		r.Outcome = OK
+		r.Outcome = results.OK
 		if waitErr != nil {
 			note(waitErr.Error())
 		}
 	default:
-		r.Outcome = Crash
+		r.Outcome = results.Crash
 	}
 	return r, nil
 }

@@ -1,14 +1,18 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/results"
+	"hash/fnv"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,25 +33,36 @@ const (
 	HardLimitFactor = 1.5
 	// DefaultWarmupTimeout caps one warm-up run when Config.WarmupTimeout is zero.
 	DefaultWarmupTimeout = 500 * time.Millisecond
-	// stderrTail is how much of the end of a child's stderr a RunResult keeps.
+	// stderrTail is how much of the end of a child's stderr a results.Run keeps.
 	stderrTail = 4 << 10
 )
 
 // Cell is one thing to measure; the harness knows nothing about workloads
 // except this.
 type Cell struct {
-	Bench    string   // benchmark name stem, e.g. "MillionLineWriter", "Node/IgnoreBackpressure" or "Cmd"
-	Workload string   // "million-line-writer", "node/ignore-backpressure", "cmd"
-	Variant  string   // "drain", "naive", or "" for external commands
-	Params   []Param  // ordered key=value shown in the benchmark name after the variant (hwm=64KiB) and in runs.json params
-	Argv     []string // command to run; argv[0] is resolved with exec.LookPath unless it contains a path separator
-	Env      []string // extra environment, appended after the harness's own
-	Probe    bool     // the child speaks the probe protocol (Go workloads calling StartProbe)
-	Dir      string   // working directory for the child; "" = a fresh temporary directory per run, removed after
+	Bench    string          // benchmark name stem, e.g. "MillionLineWriter", "Node/IgnoreBackpressure" or "Cmd"
+	Workload string          // "million-line-writer", "node/ignore-backpressure", "cmd"
+	Variant  string          // "drain", "naive", or "" for external commands
+	Params   []results.Param // ordered key=value shown in the benchmark name after the variant (hwm=64KiB) and in runs.json params
+	Argv     []string        // command to run; argv[0] is resolved with exec.LookPath unless it contains a path separator
+	Env      []string        // extra environment, appended after the harness's own
+	Probe    bool            // the child speaks the probe protocol (Go workloads calling StartProbe)
+	Dir      string          // working directory for the child; "" = a fresh temporary directory per run, removed after
+
+	// Side is results.SideBase or results.SideHead when the suite measures
+	// a baseline binary against this one (--baseline-bin): the two cells of
+	// a pair have the same name and differ in Side and Argv.
+	Side string
+	// Expect is the expected wall time of one run, used only to balance
+	// shards; 0 counts as one second.
+	Expect time.Duration
 }
 
-// Param is one workload parameter of a Cell.
-type Param struct{ Key, Value string }
+// group is the key of the cells a shard keeps together: the same
+// benchmark and parameters, whatever the variant and side.
+func (c Cell) group() string {
+	return Cell{Bench: c.Bench, Params: c.Params}.Name()
+}
 
 // Name is the cell's benchmark name without the "Benchmark" prefix:
 // Bench, then "variant=V" when Variant is set, then each param, joined by "/".
@@ -82,9 +97,12 @@ func (c Cell) label(sep string) string {
 	return s
 }
 
-// Shard selects a deterministic subset of a suite's runs: run i of the
-// interleaved run list belongs to shard I of N when i%N == I. The zero value
-// (and N == 1) selects everything.
+// Shard selects a deterministic subset of a suite's cells: the suite's
+// cells are grouped by benchmark and parameters (both variants, and both
+// sides of a --baseline-bin suite, stay in one group, so every pair is
+// measured on one machine), and the groups are dealt to N shards by
+// expected time, longest first, each to the shard with the least so far.
+// The zero value (and N == 1) selects everything.
 type Shard struct{ I, N int }
 
 // ParseShard reads "I/N" as written on the command line (--shard 0/3).
@@ -119,7 +137,50 @@ func (s Shard) String() string {
 	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
-func (s Shard) has(i int) bool { return s.N <= 1 || i%s.N == s.I }
+// cells reports which cells belong to shard s.
+func (s Shard) cells(cells []Cell) []bool {
+	keep := make([]bool, len(cells))
+	if s.N <= 1 {
+		for i := range keep {
+			keep[i] = true
+		}
+		return keep
+	}
+	type grp struct {
+		first int
+		cost  time.Duration
+		cells []int
+	}
+	var groups []*grp
+	byKey := map[string]*grp{}
+	for i, c := range cells {
+		g := byKey[c.group()]
+		if g == nil {
+			g = &grp{first: i}
+			byKey[c.group()] = g
+			groups = append(groups, g)
+		}
+		g.cells = append(g.cells, i)
+		g.cost += cmp.Or(c.Expect, time.Second)
+	}
+	slices.SortStableFunc(groups, func(a, b *grp) int { return cmp.Compare(b.cost, a.cost) })
+	load := make([]time.Duration, s.N)
+	for _, g := range groups {
+		to := 0
+		for i := range load {
+			if load[i] < load[to] {
+				to = i
+			}
+		}
+		load[to] += g.cost
+		if to == s.I {
+			for _, c := range g.cells {
+				keep[c] = true
+			}
+		}
+	}
+	return keep
+}
 
 // Config is what Run measures and how. Zero fields take the documented default.
 type Config struct {
@@ -144,80 +205,6 @@ type Config struct {
 	Terminal bool      // Progress is a terminal: one rewritten line with runs done and ETA, instead of one line per finished run
 }
 
-// Outcome is how a run ended.
-type Outcome string
-
-// Outcomes. A run that is killed, times out or crashes still keeps its
-// samples up to the end.
-const (
-	OK          Outcome = "ok"          // exited with status 0
-	OOM         Outcome = "oom"         // killed by the watchdog at the hard cap, a Go or Node "out of memory" fatal error, or SIGKILL from outside (the kernel or cgroup OOM killer)
-	Timeout     Outcome = "timeout"     // still running at Config.Timeout; killed
-	Crash       Outcome = "crash"       // nonzero exit, panic or signal
-	Interrupted Outcome = "interrupted" // the harness's ctx was cancelled (Ctrl-C) while it ran; killed. Not a measurement: kept in runs.json, left out of results.txt
-)
-
-// RunResult is one measured run: one object of runs.json.
-type RunResult struct {
-	Index    int     `json:"index"`    // position in the suite's interleaved run list (before sharding)
-	ID       string  `json:"id"`       // unique file-name-safe id; the samples file is samples/ID.csv
-	Name     string  `json:"name"`     // full benchmark name as in results.txt, with the "Benchmark" prefix
-	Bench    string  `json:"bench"`    // Cell.Bench
-	Workload string  `json:"workload"` // Cell.Workload
-	Variant  string  `json:"variant"`  // Cell.Variant
-	Params   []Param `json:"params"`   // Cell.Params; in JSON an object in this order, followed by memlimit and hard_limit
-	Rep      int     `json:"rep"`
-
-	Outcome          Outcome  `json:"outcome"`
-	Note             string   `json:"note,omitempty"` // why the outcome was chosen when it is not obvious, or the child's reported error
-	WallSeconds      float64  `json:"wall_seconds"`   // start to exit (for a killed run: to its death)
-	PeakRSSBytes     int64    `json:"peak_rss_bytes"` // the child's own peak: max of its VmHWM (reported at exit and read while sampling) and the RSS samples
-	PeakHeapBytes    *int64   `json:"peak_heap_bytes"`
-	MaxBufferedBytes *int64   `json:"max_buffered_bytes"`
-	TimeToOOMSeconds *float64 `json:"time_to_oom_seconds,omitempty"` // oom only
-	Samples          string   `json:"samples"`                       // path of the samples CSV relative to the output folder
-	ExitCode         int      `json:"exit_code"`                     // -1 when killed by a signal
-	Signal           string   `json:"signal,omitempty"`              // e.g. "SIGKILL"
-	StderrTail       string   `json:"stderr_tail,omitempty"`         // last 4KiB of stderr
-	Argv             []string `json:"argv"`
-	Pid              int      `json:"pid,omitempty"`
-
-	// The machine and settings the run was measured with.
-	GOOS            string  `json:"goos"`
-	GOARCH          string  `json:"goarch"`
-	CPU             string  `json:"cpu,omitempty"`
-	Commit          string  `json:"commit"`
-	MemLimit        int64   `json:"-"` // in Params as memlimit
-	HardLimit       int64   `json:"-"` // in Params as hard_limit
-	IntervalSeconds float64 `json:"interval_seconds"`
-	TimeoutSeconds  float64 `json:"timeout_seconds,omitempty"`
-	Shard           string  `json:"shard,omitempty"` // "I/N" of the shard that measured it
-
-	Series []Sample `json:"-"` // the time series, written to Samples
-}
-
-// Sample is one row of a run's time series. Fields that a source did not
-// report hold -1 and are written as empty CSV cells: RSS comes from outside
-// (gopsutil), the rest from the child's probe, so an external command has
-// only RSS. Probe fields carry the latest report received at or before T.
-type Sample struct {
-	T            time.Duration // since the run started
-	RSS          int64         // resident set size, bytes
-	Heap         int64         // /memory/classes/heap/objects:bytes
-	Buffered     int64         // stream bytes buffered (streamcore.Stats.Buffered)
-	GoTotal      int64         // /memory/classes/total:bytes
-	GCCycles     int64         // /gc/cycles/total:gc-cycles
-	FalseReturns int64         // writes that returned false
-	Drains       int64         // drain events
-	DrainWait    time.Duration // total time spent waiting for drain; -1 = none
-}
-
-// Results is a set of measured runs: what Run returns, ReadDir reads and
-// Merge combines.
-type Results struct {
-	Runs []RunResult // in suite order (RunResult.Index)
-}
-
 // planned is one entry of the interleaved run list.
 type planned struct {
 	index int
@@ -225,15 +212,41 @@ type planned struct {
 	rep   int
 }
 
+// groups counts the cells' groups (see Shard).
+func groups(cells []Cell) int {
+	seen := map[string]bool{}
+	for _, c := range cells {
+		seen[c.group()] = true
+	}
+	return len(seen)
+}
+
 // plan returns the interleaved run list (rep 0 of every cell, then rep 1, …)
-// restricted to shard.
-func plan(ncells, count int, shard Shard) []planned {
+// restricted to shard. Within a group of cells (see Shard), odd reps run
+// the group in reverse order, so neither variant nor side always goes first.
+func plan(cells []Cell, count int, shard Shard) []planned {
+	keep := shard.cells(cells)
 	var out []planned
+	n := len(cells)
 	for rep := 0; rep < count; rep++ {
-		for c := 0; c < ncells; c++ {
-			i := rep*ncells + c
-			if shard.has(i) {
-				out = append(out, planned{index: i, cell: c, rep: rep})
+		order := make([]int, 0, n)
+		for c := 0; c < n; {
+			end := c + 1
+			for end < n && cells[end].group() == cells[c].group() {
+				end++
+			}
+			for k := c; k < end; k++ {
+				if rep%2 == 0 {
+					order = append(order, k)
+				} else {
+					order = append(order, c+end-1-k)
+				}
+			}
+			c = end
+		}
+		for _, c := range order {
+			if keep[c] {
+				out = append(out, planned{index: rep*n + c, cell: c, rep: rep})
 			}
 		}
 	}
@@ -242,11 +255,11 @@ func plan(ncells, count int, shard Shard) []planned {
 
 // Run measures every selected run of cfg, one child process at a time, in
 // interleaved order. It never loses a measured run: when ctx is cancelled
-// it kills the running child, records it as Interrupted and returns what
+// it kills the running child, records it as results.Interrupted and returns what
 // was measured with ctx.Err(). A run that cannot be started at all (the
 // command vanished, fork failed) stops the suite with an error, again
 // returning the runs measured before it.
-func Run(ctx context.Context, cfg Config) (*Results, error) {
+func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	if err := supported(); err != nil {
 		return nil, err
 	}
@@ -258,9 +271,13 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if env.commit == "" {
 		env.commit = gitCommit(ctx)
 	}
-	runs := plan(len(cfg.Cells), cfg.Count, cfg.Shard)
+	runs := plan(cfg.Cells, cfg.Count, cfg.Shard)
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("harness: shard %s holds no cells: this suite has %d groups of cells (a workload's variants and sides stay together); use at most that many shards", cfg.Shard, groups(cfg.Cells))
+	}
+	env.suite = suiteFingerprint(cfg)
 	prog := newProgress(cfg.Progress, cfg.Terminal, len(runs))
-	res := &Results{}
+	res := &results.Set{}
 
 	if cfg.Warmup {
 		seen := map[int]bool{}
@@ -304,7 +321,19 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 }
 
 // machine is what a run records about where it was measured.
-type machine struct{ goos, goarch, cpu, commit string }
+type machine struct{ goos, goarch, cpu, commit, suite string }
+
+// suiteFingerprint identifies the suite a run belongs to — its cells'
+// names, sides and commands and the count — so that merge can refuse
+// shards of different suites.
+func suiteFingerprint(cfg Config) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "count=%d\n", cfg.Count)
+	for _, c := range cfg.Cells {
+		fmt.Fprintf(h, "%s|%s|%q\n", c.Name(), c.Side, c.Argv[1:])
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
+}
 
 // normalize checks cfg and fills in defaults.
 func normalize(cfg Config) (Config, error) {
@@ -343,11 +372,15 @@ func normalize(cfg Config) (Config, error) {
 			return cfg, err
 		}
 		name := c.Name()
+		if c.Side != "" && c.Side != results.SideBase && c.Side != results.SideHead {
+			return cfg, fmt.Errorf("harness: cell %s: side %q is neither %s nor %s", name, c.Side, results.SideBase, results.SideHead)
+		}
+		name += "@" + c.Side
 		if names[name] {
 			return cfg, fmt.Errorf("harness: two cells are both named %s: give them different params", name)
 		}
 		names[name] = true
-		id := fileSafe(name)
+		id := c.id()
 		if other, ok := ids[id]; ok {
 			return cfg, fmt.Errorf("harness: cells %s and %s map to the same samples file name %s", other, name, id)
 		}
@@ -407,6 +440,15 @@ func resolve(argv0 string) (string, error) {
 		return "", fmt.Errorf("command %q not found in PATH: install it or give its full path", argv0)
 	}
 	return filepath.Abs(p)
+}
+
+// id is the cell's file-name-safe id: its name, and its side when set.
+func (c Cell) id() string {
+	id := fileSafe(c.Name())
+	if c.Side != "" {
+		id += "-" + c.Side
+	}
+	return id
 }
 
 // fileSafe maps a benchmark name to a file name: '/' becomes '_', and

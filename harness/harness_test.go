@@ -1,19 +1,16 @@
 package harness
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/perf/benchfmt"
+	"github.com/bpbench/bpbench/internal/results"
 )
 
 func TestPlanInterleavesAndShards(t *testing.T) {
@@ -23,22 +20,47 @@ func TestPlanInterleavesAndShards(t *testing.T) {
 		}
 		return s
 	}
+	mk := func(bench, variant string, expect time.Duration) Cell {
+		return Cell{Bench: bench, Variant: variant, Argv: []string{"x"}, Expect: expect}
+	}
+	three := []Cell{mk("A", "", 0), mk("B", "", 0), mk("C", "", 0)}
 	// Cell c, rep r as c*10+r: rep 0 of every cell, then rep 1, ...
-	if all := got(plan(3, 2, Shard{})); !slices.Equal(all, []int{0, 10, 20, 1, 11, 21}) {
+	if all := got(plan(three, 2, Shard{})); !slices.Equal(all, []int{0, 10, 20, 1, 11, 21}) {
 		t.Errorf("plan = %v", all)
 	}
+	// A pair's two variants stay together; odd reps swap their order.
+	pairs := []Cell{mk("A", "drain", 4*time.Second), mk("A", "naive", 4*time.Second), mk("B", "drain", time.Second), mk("B", "naive", time.Second),
+		mk("C", "drain", 2*time.Second), mk("C", "naive", time.Second), mk("D", "drain", 0), mk("D", "naive", 0)}
+	if all := got(plan(pairs[:4], 2, Shard{})); !slices.Equal(all, []int{0, 10, 20, 30, 11, 1, 31, 21}) {
+		t.Errorf("paired plan = %v", all)
+	}
 	var union []int
+	var loads []time.Duration
 	for i := range 3 {
-		for _, p := range plan(3, 2, Shard{I: i, N: 3}) {
-			if p.index%3 != i {
-				t.Errorf("shard %d/3 has run %d", i, p.index)
-			}
+		var load time.Duration
+		groups := map[string]bool{}
+		for _, p := range plan(pairs, 2, Shard{I: i, N: 3}) {
 			union = append(union, p.index)
+			groups[pairs[p.cell].Bench] = true
+			load += pairs[p.cell].Expect
+		}
+		loads = append(loads, load)
+		for g := range groups {
+			for _, p := range plan(pairs, 2, Shard{}) {
+				if c := pairs[p.cell]; c.Bench == g && !slices.ContainsFunc(plan(pairs, 2, Shard{I: i, N: 3}), func(q planned) bool { return q.index == p.index }) {
+					t.Errorf("shard %d/3 has part of %s: run %d is elsewhere", i, g, p.index)
+				}
+			}
 		}
 	}
 	slices.Sort(union)
-	if !slices.Equal(union, []int{0, 1, 2, 3, 4, 5}) {
+	if !slices.Equal(union, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) {
 		t.Errorf("shards cover %v", union)
+	}
+	// Per rep A costs 8s, C 3s, B 2s and D 2s (no Expect counts as 1s a
+	// cell): A alone, C alone, B and D together (D's Expect is 0 in loads).
+	if !slices.Equal(loads, []time.Duration{16 * time.Second, 6 * time.Second, 4 * time.Second}) {
+		t.Errorf("shard loads %v; want the longest group alone and the rest balanced", loads)
 	}
 	if sh, err := ParseShard("1/3"); err != nil || sh != (Shard{1, 3}) {
 		t.Errorf("ParseShard(1/3) = %v, %v", sh, err)
@@ -59,8 +81,8 @@ func TestConfigErrors(t *testing.T) {
 		"duplicate":      {Cells: []Cell{ok, ok}},
 		"no argv":        {Cells: []Cell{{Bench: "X"}}},
 		"space in bench": {Cells: []Cell{{Bench: "A B", Argv: []string{"sh"}}}},
-		"slash in param": {Cells: []Cell{{Bench: "X", Argv: []string{"sh"}, Params: []Param{{"sink", "/dev/null"}}}}},
-		"reserved param": {Cells: []Cell{{Bench: "X", Argv: []string{"sh"}, Params: []Param{{"memlimit", "1"}}}}},
+		"slash in param": {Cells: []Cell{{Bench: "X", Argv: []string{"sh"}, Params: []results.Param{{Key: "sink", Value: "/dev/null"}}}}},
+		"reserved param": {Cells: []Cell{{Bench: "X", Argv: []string{"sh"}, Params: []results.Param{{Key: "memlimit", Value: "1"}}}}},
 		"missing cmd":    {Cells: []Cell{{Bench: "X", Argv: []string{"./no/such/bpbench-cmd"}}}},
 		"negative limit": {Cells: []Cell{ok}, MemLimit: -1},
 	} {
@@ -123,236 +145,6 @@ func TestStderrTail(t *testing.T) {
 	}
 	if tail := w.tail(); len(tail) != stderrTail || !strings.HasSuffix(tail, "goroutine dump\n") {
 		t.Errorf("tail has %d bytes", len(tail))
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// sampleResults is a result set with every kind of run and sample.
-func sampleResults() *Results {
-	base := RunResult{GOOS: "linux", GOARCH: "amd64", CPU: "Test CPU", Commit: "abc123", MemLimit: 128 << 20, HardLimit: 256 << 20, IntervalSeconds: 0.005, Argv: []string{"/bin/bpbench", "workload", "x"}}
-	mk := func(i int, bench, variant string, out Outcome, params ...Param) RunResult {
-		r := base
-		r.Index, r.Rep, r.Bench, r.Variant, r.Outcome, r.Params = i, i/2, bench, variant, out, params
-		r.Workload = strings.ToLower(bench)
-		c := Cell{Bench: bench, Variant: variant, Params: params}
-		r.Name = "Benchmark" + c.Name()
-		r.ID = fileSafe(c.Name()) + "-rep" + string(rune('0'+r.Rep))
-		r.Samples = "samples/" + r.ID + ".csv"
-		r.WallSeconds, r.PeakRSSBytes, r.ExitCode = 0.25+float64(i), int64(10+i)<<20, 0
-		return r
-	}
-	hwm := Param{"hwm", "64KiB"}
-	drain := mk(0, "TightLoop", "drain", OK, hwm, Param{"lines", "5000000"})
-	drain.PeakHeapBytes, drain.MaxBufferedBytes = ptr(int64(3<<20)), ptr(int64(65536))
-	drain.Series = []Sample{
-		{T: 5 * time.Millisecond, RSS: 8 << 20, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1},
-		{T: 10 * time.Millisecond, RSS: 9 << 20, Heap: 3 << 20, Buffered: 1024, GoTotal: 7 << 20, GCCycles: 2, FalseReturns: 5, Drains: 5, DrainWait: 1234567 * time.Nanosecond},
-		{T: 12 * time.Millisecond, RSS: -1, Heap: 2 << 20, Buffered: 0, GoTotal: 7 << 20, GCCycles: 3, FalseReturns: 6, Drains: 6, DrainWait: 2 * time.Millisecond},
-	}
-	naive := mk(1, "TightLoop", "naive", OOM, hwm, Param{"lines", "5000000"})
-	naive.PeakHeapBytes, naive.MaxBufferedBytes = ptr(int64(200<<20)), ptr(int64(190<<20))
-	naive.TimeToOOMSeconds, naive.ExitCode, naive.Signal = ptr(1.5), -1, "SIGKILL"
-	naive.StderrTail, naive.Note = "some\nstderr ✓\n", "RSS crossed"
-	naive.Series = []Sample{{T: time.Second, RSS: 257 << 20, Heap: 200 << 20, Buffered: 190 << 20, GoTotal: 250 << 20, GCCycles: 40, FalseReturns: 99, Drains: 0, DrainWait: 0}}
-	cmd := mk(2, "Cmd", "", Crash)
-	cmd.ExitCode = 3
-	cmd.Series = []Sample{{T: time.Millisecond, RSS: 1 << 20, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}}
-	stopped := mk(3, "TightLoop", "drain", Interrupted, hwm, Param{"lines", "5000000"})
-	stopped.Series = []Sample{}
-	return &Results{Runs: []RunResult{drain, naive, cmd, stopped}}
-}
-
-func TestWriteDirReadDirRoundTrip(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	want := sampleResults()
-	if err := want.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want.Runs {
-		if len(want.Runs[i].Series) == 0 {
-			want.Runs[i].Series = nil
-		}
-		if len(want.Runs[i].Params) == 0 {
-			want.Runs[i].Params = nil
-		}
-	}
-	if !reflect.DeepEqual(got, want) {
-		for i := range want.Runs {
-			if !reflect.DeepEqual(got.Runs[i], want.Runs[i]) {
-				t.Errorf("run %d:\n got %+v\nwant %+v", i, got.Runs[i], want.Runs[i])
-			}
-		}
-	}
-
-	// runs.json: the documented fields, params as an ordered object.
-	data, _ := os.ReadFile(filepath.Join(dir, RunsFile))
-	var raw []map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"workload", "variant", "bench", "params", "rep", "outcome", "wall_seconds", "peak_rss_bytes", "peak_heap_bytes",
-		"max_buffered_bytes", "time_to_oom_seconds", "samples", "exit_code", "signal", "stderr_tail", "argv"} {
-		if _, ok := raw[1][k]; !ok {
-			t.Errorf("runs.json oom run lacks %q", k)
-		}
-	}
-	var params bytes.Buffer
-	json.Compact(&params, raw[0]["params"])
-	if p := params.String(); p != `{"hwm":"64KiB","lines":"5000000","memlimit":"128MiB","hard_limit":"256MiB"}` {
-		t.Errorf("params %s", p)
-	}
-	if _, ok := raw[0]["time_to_oom_seconds"]; ok {
-		t.Error("time_to_oom_seconds on an ok run")
-	}
-	if string(raw[2]["peak_heap_bytes"]) != "null" {
-		t.Errorf("external command peak heap %s; want null", raw[2]["peak_heap_bytes"])
-	}
-	csv, _ := os.ReadFile(filepath.Join(dir, "samples", "TightLoop_variant=drain_hwm=64KiB_lines=5000000-rep0.csv"))
-	if !strings.HasPrefix(string(csv), SamplesHeader+"\n0.005000000,8388608,,,,,,,\n") {
-		t.Errorf("samples CSV:\n%s", csv)
-	}
-
-	// Writing a smaller set replaces the files and drops stale samples;
-	// no temporary file is left behind.
-	small := &Results{Runs: want.Runs[:1]}
-	if err := small.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			names = append(names, rel)
-		}
-		return nil
-	})
-	if !slices.Equal(names, []string{"results.txt", "runs.json", "samples/TightLoop_variant=drain_hwm=64KiB_lines=5000000-rep0.csv"}) {
-		t.Errorf("folder holds %v", names)
-	}
-	if got, err := ReadDir(dir); err != nil || len(got.Runs) != 1 {
-		t.Errorf("reread: %v, %v", got, err)
-	}
-}
-
-func TestWriteDirRefusesUnwritable(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(file, nil, 0o644)
-	err := sampleResults().WriteDir(filepath.Join(file, "out"))
-	if err == nil || !strings.Contains(err.Error(), "cannot create output folder") {
-		t.Errorf("err = %v", err)
-	}
-	if _, err := ReadDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "bpbench output folder") {
-		t.Errorf("ReadDir of an empty folder: %v", err)
-	}
-}
-
-// results.txt is what benchfmt (and so benchstat) reads.
-func TestResultsTxtIsBenchfmt(t *testing.T) {
-	var buf bytes.Buffer
-	if err := sampleResults().writeBench(&buf); err != nil {
-		t.Fatal(err)
-	}
-	r := benchfmt.NewReader(&buf, "results.txt")
-	var names []string
-	var values []map[string]float64
-	for r.Scan() {
-		switch rec := r.Result(); rec := rec.(type) {
-		case *benchfmt.SyntaxError:
-			t.Errorf("syntax error: %v", rec)
-		case *benchfmt.Result:
-			names = append(names, string(rec.Name.Full()))
-			for k, want := range map[string]string{"goos": "linux", "goarch": "amd64", "cpu": "Test CPU", "memlimit": "128MiB", "hardlimit": "256MiB", "commit": "abc123"} {
-				if got := rec.GetConfig(k); got != want {
-					t.Errorf("%s: config %s = %q, want %q", rec.Name, k, got, want)
-				}
-			}
-			v := map[string]float64{}
-			for _, val := range rec.Values {
-				v[val.Unit] = val.Value
-			}
-			values = append(values, v)
-		}
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	wantNames := []string{"TightLoop/variant=drain/hwm=64KiB/lines=5000000", "TightLoop/variant=naive/hwm=64KiB/lines=5000000", "Cmd"}
-	if !slices.Equal(names, wantNames) {
-		t.Fatalf("names %v; want %v (interrupted run left out)", names, wantNames)
-	}
-	if v := values[0]; v["sec/op"] != 0.25 || v["peak-RSS-B"] != 10<<20 || v["peak-heap-B"] != 3<<20 || v["max-buffered-B"] != 65536 || v["oom-runs"] != 0 || v["failed-runs"] != 0 {
-		t.Errorf("drain values %v", v)
-	}
-	if v := values[1]; v["oom-runs"] != 1 || v["failed-runs"] != 0 || v["sec/op"] != 1.25 {
-		t.Errorf("oom values %v", v)
-	}
-	if v := values[2]; v["failed-runs"] != 1 || len(v) != 4 {
-		t.Errorf("external crash values %v; want no heap or buffered", v)
-	}
-	for _, u := range customUnits {
-		if r.Units().GetBetter(u) != -1 {
-			t.Errorf("unit %s lacks better=lower", u)
-		}
-	}
-}
-
-func TestMergeRejects(t *testing.T) {
-	write := func(res *Results) string {
-		dir := t.TempDir()
-		if err := res.WriteDir(dir); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	all := sampleResults().Runs
-	a := write(&Results{Runs: all[:2]})
-	b := write(&Results{Runs: all[2:]})
-	merged, err := Merge([]string{b, a})
-	if err != nil || len(merged.Runs) != 4 || merged.Runs[0].Index != 0 || merged.Runs[3].Index != 3 {
-		t.Fatalf("merge: %v %v", merged, err)
-	}
-	if _, err := Merge([]string{a, a}); err == nil || !strings.Contains(err.Error(), "is in both") {
-		t.Errorf("duplicate shard: %v", err)
-	}
-	other := slices.Clone(all[2:])
-	other[0].HardLimit = 512 << 20
-	if _, err := Merge([]string{a, write(&Results{Runs: other})}); err == nil || !strings.Contains(err.Error(), "hard limit") {
-		t.Errorf("disagreeing limits: %v", err)
-	}
-	other = slices.Clone(all[2:])
-	other[0].Commit = "def456"
-	if _, err := Merge([]string{a, write(&Results{Runs: other})}); err == nil || !strings.Contains(err.Error(), "commit") {
-		t.Errorf("disagreeing commits: %v", err)
-	}
-	if _, err := Merge(nil); err == nil {
-		t.Error("merge of nothing")
-	}
-}
-
-func TestSummary(t *testing.T) {
-	var buf bytes.Buffer
-	sampleResults().Summary(&buf)
-	out := buf.String()
-	t.Logf("\n%s", out)
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "WORKLOAD") {
-		t.Fatalf("summary:\n%s", out)
-	}
-	for i, want := range [][]string{
-		{"tightloop", "drain", "hwm=64KiB lines=5000000", "1 ok, 1 interrupted", "250ms", "10.0MiB", "3.0MiB", "64.0KiB"},
-		{"tightloop", "naive", "1 oom", "1.25s", "11.0MiB", "200.0MiB", "190.0MiB", "1.50s"},
-		{"cmd", "1 crash", "2.25s", "12.0MiB", "-"},
-	} {
-		for _, w := range want {
-			if !strings.Contains(lines[i+1], w) {
-				t.Errorf("row %d %q lacks %q", i+1, lines[i+1], w)
-			}
-		}
 	}
 }
 

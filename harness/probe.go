@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/results"
 	"io"
 	"os"
 	"runtime/metrics"
@@ -321,7 +322,7 @@ func (ps *probeState) feed(b []byte) {
 }
 
 // fill copies the latest report into s; it reports false if there is none.
-func (ps *probeState) fill(s *Sample) bool {
+func (ps *probeState) fill(s *results.Sample) bool {
 	if ps.lines == 0 {
 		return false
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/results"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,7 +169,7 @@ func testExe(t testing.TB) string {
 }
 
 // testCell is a cell that runs this test binary as child mode.
-func testCell(t testing.TB, mode string, probe bool, params ...Param) Cell {
+func testCell(t testing.TB, mode string, probe bool, params ...results.Param) Cell {
 	return Cell{
 		Bench: "Test" + strings.ToUpper(mode[:1]) + mode[1:], Workload: "test-" + mode, Variant: "v",
 		Params: params, Argv: []string{testExe(t)}, Env: []string{envTestChild + "=" + mode, "GORACE=atexit_sleep_ms=0"}, Probe: probe,
@@ -180,7 +181,7 @@ func baseConfig(cells ...Cell) Config {
 }
 
 // runOne runs a single-cell config and returns its only run.
-func runOne(t *testing.T, cfg Config) RunResult {
+func runOne(t *testing.T, cfg Config) results.Run {
 	t.Helper()
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -196,7 +197,7 @@ func runOne(t *testing.T, cfg Config) RunResult {
 }
 
 // probeRows counts samples that carry probe figures.
-func probeRows(ss []Sample) int {
+func probeRows(ss []results.Sample) int {
 	n := 0
 	for _, s := range ss {
 		if s.Heap >= 0 && s.Buffered >= 0 {
@@ -212,7 +213,7 @@ func TestOutcomeOK(t *testing.T) {
 	cfg := baseConfig(c)
 	cfg.MemLimit = 48 << 20
 	r := runOne(t, cfg)
-	if r.Outcome != OK || r.ExitCode != 0 || r.Signal != "" {
+	if r.Outcome != results.OK || r.ExitCode != 0 || r.Signal != "" {
 		t.Fatalf("outcome %s exit %d signal %q stderr %q; want ok", r.Outcome, r.ExitCode, r.Signal, r.StderrTail)
 	}
 	if r.PeakRSSBytes < 8<<20 || r.PeakRSSBytes > 200<<20 {
@@ -225,7 +226,7 @@ func TestOutcomeOK(t *testing.T) {
 		t.Errorf("max buffered %v; want the probe's PeakBuffered 65536", r.MaxBufferedBytes)
 	}
 	if r.TimeToOOMSeconds != nil {
-		t.Errorf("time to OOM set on an ok run")
+		t.Errorf("time to results.OOM set on an ok run")
 	}
 	if n := probeRows(r.Series); n < 3 {
 		t.Errorf("%d samples with probe figures; want several over 60ms at 5ms", n)
@@ -249,11 +250,11 @@ func TestOutcomeOOM(t *testing.T) {
 	cfg.MemLimit, cfg.HardLimit = 32<<20, 64<<20
 	cfg.Timeout = 30 * time.Second // a broken watchdog fails the test instead of hanging it
 	r := runOne(t, cfg)
-	if r.Outcome != OOM || r.Signal != "SIGKILL" {
+	if r.Outcome != results.OOM || r.Signal != "SIGKILL" {
 		t.Fatalf("outcome %s signal %q note %q; want oom by SIGKILL", r.Outcome, r.Signal, r.Note)
 	}
 	if r.TimeToOOMSeconds == nil || *r.TimeToOOMSeconds <= 0 || *r.TimeToOOMSeconds > r.WallSeconds {
-		t.Errorf("time to OOM %v, wall %v", r.TimeToOOMSeconds, r.WallSeconds)
+		t.Errorf("time to results.OOM %v, wall %v", r.TimeToOOMSeconds, r.WallSeconds)
 	}
 	over := float64(r.PeakRSSBytes)/float64(cfg.HardLimit) - 1
 	t.Logf("peak RSS %d = hard limit %+.2f%%", r.PeakRSSBytes, 100*over)
@@ -273,7 +274,7 @@ func TestOutcomeTimeout(t *testing.T) {
 	cfg := baseConfig(testCell(t, "sleep", true))
 	cfg.Timeout = 300 * time.Millisecond
 	r := runOne(t, cfg)
-	if r.Outcome != Timeout || r.Signal != "SIGKILL" || r.TimeToOOMSeconds != nil {
+	if r.Outcome != results.Timeout || r.Signal != "SIGKILL" || r.TimeToOOMSeconds != nil {
 		t.Fatalf("outcome %s signal %q; want timeout by SIGKILL", r.Outcome, r.Signal)
 	}
 	if r.WallSeconds < 0.3 || r.WallSeconds > 5 {
@@ -287,15 +288,15 @@ func TestOutcomeTimeout(t *testing.T) {
 func TestOutcomeCrashAndOthers(t *testing.T) {
 	for _, tc := range []struct {
 		mode    string
-		outcome Outcome
+		outcome results.Outcome
 		exit    int
 		signal  string
 		stderr  string
 	}{
-		{"panic", Crash, 2, "", "boom: test crash"},
-		{"exit3", Crash, 3, "", ""},
-		{"signal", Crash, -1, "SIGTERM", ""},
-		{"gooom", OOM, 2, "", "out of memory"},
+		{"panic", results.Crash, 2, "", "boom: test crash"},
+		{"exit3", results.Crash, 3, "", ""},
+		{"signal", results.Crash, -1, "SIGTERM", ""},
+		{"gooom", results.OOM, 2, "", "out of memory"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			r := runOne(t, baseConfig(testCell(t, tc.mode, tc.mode == "panic")))
@@ -315,7 +316,7 @@ func TestOutcomeCrashAndOthers(t *testing.T) {
 func TestExternalCommand(t *testing.T) {
 	c := Cell{Bench: "Cmd", Workload: "cmd", Argv: []string{"sh", "-c", "exec cat /proc/self/status >/dev/null"}}
 	r := runOne(t, baseConfig(c))
-	if r.Outcome != OK || r.PeakHeapBytes != nil || r.MaxBufferedBytes != nil || r.Name != "BenchmarkCmd" {
+	if r.Outcome != results.OK || r.PeakHeapBytes != nil || r.MaxBufferedBytes != nil || r.Name != "BenchmarkCmd" {
 		t.Errorf("got %+v; want ok with no heap or buffer figures", r)
 	}
 	if !filepath.IsAbs(r.Argv[0]) {
@@ -339,7 +340,7 @@ func TestPeakRSSIsTheChilds(t *testing.T) {
 	}
 	r := runOne(t, baseConfig(testCell(t, "small", true)))
 	runtime.KeepAlive(big)
-	if r.Outcome != OK {
+	if r.Outcome != results.OK {
 		t.Fatalf("outcome %s: %s", r.Outcome, r.StderrTail)
 	}
 	var ru syscall.Rusage
@@ -356,7 +357,7 @@ func TestPeakRSSMatchesChildVmHWM(t *testing.T) {
 	cfg := baseConfig(testCell(t, "hwm", true))
 	cfg.HardLimit = 1 << 30 // the race detector's shadow memory adds to RSS
 	r := runOne(t, cfg)
-	if r.Outcome != OK {
+	if r.Outcome != results.OK {
 		t.Fatalf("outcome %s: %s", r.Outcome, r.StderrTail)
 	}
 	var hwm int64
@@ -369,7 +370,7 @@ func TestPeakRSSMatchesChildVmHWM(t *testing.T) {
 }
 
 func TestInterleavingAndProgress(t *testing.T) {
-	a, b := testCell(t, "quick", false, Param{"k", "a"}), testCell(t, "quick", false, Param{"k", "b"})
+	a, b := testCell(t, "quick", false, results.Param{Key: "k", Value: "a"}), testCell(t, "quick", false, results.Param{Key: "k", Value: "b"})
 	var out bytes.Buffer
 	cfg := baseConfig(a, b)
 	cfg.Count, cfg.Warmup, cfg.Progress = 3, true, &out
@@ -404,7 +405,7 @@ func TestInterleavingAndProgress(t *testing.T) {
 }
 
 func TestShardAndMerge(t *testing.T) {
-	cells := []Cell{testCell(t, "quick", false, Param{"k", "a"}), testCell(t, "quick", false, Param{"k", "b"}), testCell(t, "quick", false, Param{"k", "c"})}
+	cells := []Cell{testCell(t, "quick", false, results.Param{Key: "k", Value: "a"}), testCell(t, "quick", false, results.Param{Key: "k", Value: "b"}), testCell(t, "quick", false, results.Param{Key: "k", Value: "c"})}
 	var dirs []string
 	var indexes []int
 	for i := range 2 {
@@ -415,8 +416,8 @@ func TestShardAndMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range res.Runs {
-			if r.Index%2 != i || r.Shard != fmt.Sprintf("%d/2", i) {
-				t.Errorf("shard %d/2 ran run %d (shard %q)", i, r.Index, r.Shard)
+			if r.Shard != fmt.Sprintf("%d/2", i) || r.Count != 3 || r.Suite == "" {
+				t.Errorf("shard %d/2 ran run %d (shard %q, count %d, suite %q)", i, r.Index, r.Shard, r.Count, r.Suite)
 			}
 		}
 		dir := filepath.Join(t.TempDir(), "out")
@@ -425,7 +426,7 @@ func TestShardAndMerge(t *testing.T) {
 		}
 		dirs = append(dirs, dir)
 	}
-	merged, err := Merge(dirs)
+	merged, err := results.Merge(dirs, results.MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +436,7 @@ func TestShardAndMerge(t *testing.T) {
 	if !slices.Equal(indexes, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}) {
 		t.Errorf("merged indexes %v; want the whole suite in order", indexes)
 	}
-	if _, err := Merge([]string{dirs[0], dirs[1], dirs[0]}); err == nil || !strings.Contains(err.Error(), "is in both") {
+	if _, err := results.Merge([]string{dirs[0], dirs[1], dirs[0]}, results.MergeOptions{}); err == nil || !strings.Contains(err.Error(), "given twice") {
 		t.Errorf("merging a shard twice: err %v", err)
 	}
 }
@@ -469,7 +470,7 @@ func TestCancelKillsGroupNoZombie(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v; want context.Canceled", err)
 	}
-	if len(res.Runs) != 1 || res.Runs[0].Outcome != Interrupted {
+	if len(res.Runs) != 1 || res.Runs[0].Outcome != results.Interrupted {
 		t.Fatalf("runs %+v; want the interrupted run", res.Runs)
 	}
 	p := <-pids
@@ -528,7 +529,7 @@ func BenchmarkSampling(b *testing.B) {
 		res, err := Run(context.Background(), cfg)
 		t.harness += cpu(syscall.RUSAGE_SELF) - h0
 		t.workload += cpu(syscall.RUSAGE_CHILDREN) - w0
-		if err != nil || res.Runs[0].Outcome != OK {
+		if err != nil || res.Runs[0].Outcome != results.OK {
 			b.Fatalf("%v %+v", err, res)
 		}
 		t.wall += res.Runs[0].WallSeconds

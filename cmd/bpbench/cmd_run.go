@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/bpbench/bpbench/harness"
+	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/reports"
 	"github.com/bpbench/bpbench/workloads"
 )
 
@@ -64,7 +66,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "bpbench run: writing %s: %v\n", opts.out, err)
 		return exitFailed
 	}
-	res.Summary(e.stdout)
+	reports.Summary(e.stdout, res)
 	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: benchstat -col /variant %s\n",
 		opts.out, filepath.Join(opts.out, "results.txt"))
 	if runErr != nil {
@@ -282,13 +284,13 @@ func globMatch(pattern, name string) bool {
 // Node one as node itself.
 func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p workloads.Params, memlimit int64) (harness.Cell, error) {
 	p = w.Resolve(p)
-	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v)}
+	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v), Expect: expectedTime(p)}
 	for _, n := range w.Uses {
 		v := p.Value(n)
 		if n == workloads.PSink && strings.ContainsRune(v, '/') {
 			v = filepath.Base(v) // "/" separates a benchmark name's keys
 		}
-		c.Params = append(c.Params, harness.Param{Key: n, Value: v})
+		c.Params = append(c.Params, results.Param{Key: n, Value: v})
 	}
 	if w.External() {
 		argv, err := w.Command(p, v, memlimit)
@@ -306,6 +308,19 @@ func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p work
 	return c, nil
 }
 
+// expectedTime is a rough guess of one run's wall time from the bytes it
+// moves (lines of about 14 bytes, or the generated input) at a nominal
+// 20MB/s, or at the throttled sink's rate when that is slower. It only
+// balances shards (harness.Shard); nothing reports it.
+func expectedTime(p workloads.Params) time.Duration {
+	bytes := float64(p.Lines)*14 + float64(p.InputSize)
+	secs := bytes / 20e6
+	if p.Rate > 0 {
+		secs = max(secs, float64(p.InputSize)/float64(p.Rate))
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
 // commandCell is a user's own command, run with sh -c, RSS only.
 func commandCell(cmd string) (harness.Cell, error) {
 	fields := strings.Fields(cmd)
@@ -320,7 +335,7 @@ func commandCell(cmd string) (harness.Cell, error) {
 	return harness.Cell{
 		Bench:    "Cmd",
 		Workload: "cmd",
-		Params:   []harness.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
+		Params:   []results.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
 		Argv:     []string{"sh", "-c", cmd},
 		Dir:      ".",
 	}, nil

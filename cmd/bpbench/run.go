@@ -34,7 +34,9 @@ func commands() []command {
 		{"run", "[flags]", "run the paired suite under memory caps and write an output folder", cmdRun},
 		{"list", "", "list workloads with their variants, parameters and defaults", cmdList},
 		{"workload", "NAME [--variant drain|naive] [params]", "run one workload in this process (what the harness's child runs)", cmdWorkload},
-		{"merge", "DIR... --out DIR", "merge output folders of shards (--shard I/N) into one", cmdMerge},
+		{"compare", "OLD [NEW]", "benchstat-style table: drain vs naive in one folder, or OLD vs NEW", cmdCompare},
+		{"gate", "--baseline OLD NEW | DIR", "exit 1 when NEW regressed against OLD (or head against base in DIR), saying why", cmdGate},
+		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", cmdMerge},
 	}
 }
 

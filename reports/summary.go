@@ -1,4 +1,4 @@
-package harness
+package reports
 
 import (
 	"fmt"
@@ -9,34 +9,36 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bpbench/bpbench/internal/results"
+
 	"github.com/bpbench/bpbench/internal/size"
 )
 
-// Summary writes a human table with one row per benchmark (cell), in suite
+// Summary writes the run's human table with one row per benchmark (cell), in suite
 // order: outcome counts, median wall time, the largest peak RSS, peak heap
-// and buffered bytes of its runs, and the median time to OOM of its oom
+// and buffered bytes of its runs, and the median time to results.OOM of its oom
 // runs. Interrupted runs are counted but left out of the figures. "-" marks
 // a figure no run reported (external commands have no heap or buffer).
-func (r *Results) Summary(w io.Writer) {
+func Summary(w io.Writer, set *results.Set) {
 	type row struct {
-		first                *RunResult
-		counts               map[Outcome]int
+		first                *results.Run
+		counts               map[results.Outcome]int
 		walls, ooms          []float64
 		rss, heap, buf       int64
 		haveHeap, haveBuffer bool
 	}
 	var order []string
 	rows := map[string]*row{}
-	for i := range r.Runs {
-		run := &r.Runs[i]
+	for i := range set.Runs {
+		run := &set.Runs[i]
 		rw := rows[run.Name]
 		if rw == nil {
-			rw = &row{first: run, counts: map[Outcome]int{}}
+			rw = &row{first: run, counts: map[results.Outcome]int{}}
 			rows[run.Name] = rw
 			order = append(order, run.Name)
 		}
 		rw.counts[run.Outcome]++
-		if run.Outcome == Interrupted {
+		if run.Outcome == results.Interrupted {
 			continue
 		}
 		rw.walls = append(rw.walls, run.WallSeconds)
@@ -63,7 +65,7 @@ func (r *Results) Summary(w io.Writer) {
 			params = append(params, p.Key+"="+p.Value)
 		}
 		var counts []string
-		for _, o := range []Outcome{OK, OOM, Timeout, Crash, Interrupted} {
+		for _, o := range []results.Outcome{results.OK, results.OOM, results.Timeout, results.Crash, results.Interrupted} {
 			if n := rw.counts[o]; n > 0 {
 				counts = append(counts, fmt.Sprintf("%d %s", n, o))
 			}
@@ -113,66 +115,4 @@ func seconds(s float64) string {
 		return strconv.FormatFloat(s, 'f', 2, 64) + "s"
 	}
 	return (time.Duration(s) * time.Second).String()
-}
-
-// progress reports runs as they go: on a terminal one line rewritten in
-// place with the run in progress and an ETA, elsewhere (CI logs) one line
-// per finished run. A nil writer reports nothing.
-type progress struct {
-	w        io.Writer
-	term     bool
-	total    int
-	started  int // runs started
-	finished int
-	begin    time.Time
-	dirty    bool // a terminal line is on screen
-}
-
-func newProgress(w io.Writer, term bool, total int) *progress {
-	return &progress{w: w, term: term, total: total, begin: time.Now()}
-}
-
-func (p *progress) warmup(c Cell) {
-	switch {
-	case p.w == nil:
-	case p.term:
-		fmt.Fprintf(p.w, "\r\x1b[K[warm-up] %s", c.label("/"))
-		p.dirty = true
-	default:
-		fmt.Fprintf(p.w, "warm-up %s\n", c.label(" "))
-	}
-}
-
-func (p *progress) start(c Cell, rep int) {
-	p.started++
-	if p.w == nil || !p.term {
-		return
-	}
-	if p.finished == 0 {
-		p.begin = time.Now() // the ETA counts measured runs, not the warm-up
-	}
-	eta := ""
-	if p.finished > 0 {
-		per := time.Since(p.begin) / time.Duration(p.finished)
-		left := per * time.Duration(p.total-p.finished)
-		eta = " ETA " + left.Round(time.Second).String()
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K[%d/%d] %s rep %d …%s", p.started, p.total, c.label("/"), rep, eta)
-	p.dirty = true
-}
-
-func (p *progress) done(c Cell, r *RunResult) {
-	p.finished++
-	if p.w == nil || p.term {
-		return
-	}
-	fmt.Fprintf(p.w, "run %d/%d %s rep=%d outcome=%s wall=%.2fs peak_rss=%s\n",
-		p.finished, p.total, c.label(" "), r.Rep, r.Outcome, r.WallSeconds, size.Human(r.PeakRSSBytes))
-}
-
-func (p *progress) finish() {
-	if p.w != nil && p.term && p.dirty {
-		fmt.Fprintf(p.w, "\r\x1b[K%d/%d runs in %s\n", p.finished, p.total, time.Since(p.begin).Round(time.Millisecond))
-		p.dirty = false
-	}
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bpbench/bpbench/reports"
+)
+
+func cmdCompare(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "compare", "OLD [NEW] [--format text|markdown|csv|json] [--alpha P]")
+	format := fs.String("format", reports.FormatText, "output format: text, markdown, csv or json")
+	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return usageError(e, "compare", err)
+	}
+	if *format, err = reports.ParseFormat(*format, reports.FormatText, reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON); err != nil {
+		return usageError(e, "compare", err)
+	}
+	if *alpha <= 0 || *alpha >= 1 {
+		return usageError(e, "compare", fmt.Errorf("--alpha %g: give a level between 0 and 1, e.g. 0.05", *alpha))
+	}
+	if len(pos) == 0 || len(pos) > 2 {
+		return usageError(e, "compare", errors.New("give one folder (drain vs naive, or base vs head) or two to compare: bpbench compare OLD [NEW]"))
+	}
+	var inputs []*reports.Input
+	for _, p := range pos {
+		in, err := reports.Load(p)
+		if err != nil {
+			return usageError(e, "compare", err)
+		}
+		inputs = append(inputs, in)
+	}
+	opts := reports.Options{Alpha: *alpha}
+	var cmp *reports.Comparison
+	if len(inputs) == 1 {
+		cmp, err = reports.CompareOne(inputs[0], opts)
+	} else {
+		cmp, err = reports.CompareInputs(inputs[0], inputs[1], opts)
+	}
+	if err != nil {
+		return usageError(e, "compare", err)
+	}
+	if err := cmp.Write(e.stdout, *format); err != nil {
+		fmt.Fprintf(e.stderr, "bpbench compare: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,166 @@
+package results
+
+import (
+	"strings"
+	"time"
+)
+
+// Files of an output folder.
+const (
+	ResultsFile = "results.txt"
+	RunsFile    = "runs.json"
+	SamplesDir  = "samples"
+)
+
+// SamplesHeader is the first line of every samples CSV. Cells a source did
+// not report are empty. Readers accept extra columns after these.
+const SamplesHeader = "t_seconds,rss_bytes,heap_bytes,buffered_bytes,go_total_bytes,gc_cycles,false_returns,drains,drain_wait_seconds,written_bytes"
+
+// samplesColumns is SamplesHeader split; legacyColumns the header of
+// folders written before written_bytes existed, still read.
+var (
+	samplesColumns = strings.Split(SamplesHeader, ",")
+	legacyColumns  = samplesColumns[:9]
+)
+
+// Units of results.txt (see the package doc).
+const (
+	UnitSec         = "sec/op"
+	UnitPeakRSS     = "peak-RSS-B"
+	UnitPeakHeap    = "peak-heap-B"
+	UnitMaxBuffered = "max-buffered-B"
+	UnitOOM         = "oom-runs"
+	UnitFailed      = "failed-runs"
+	UnitTimeToOOM   = "time-to-oom-sec"
+)
+
+// lowerIsBetter are the units written with better=lower metadata;
+// time-to-oom-sec is written with better=higher (dying later is better).
+var lowerIsBetter = []string{UnitPeakRSS, UnitPeakHeap, UnitMaxBuffered, UnitOOM, UnitFailed}
+
+// IsFraction reports whether unit counts runs with some outcome (1 or 0 per
+// run), so that its mean is the fraction of such runs.
+func IsFraction(unit string) bool { return unit == UnitOOM || unit == UnitFailed }
+
+// Outcome is how a run ended.
+type Outcome string
+
+// Outcomes. A run that is killed, times out or crashes still keeps its
+// samples up to the end.
+const (
+	OK          Outcome = "ok"          // exited with status 0
+	OOM         Outcome = "oom"         // killed at the hard cap, died "out of memory", or SIGKILLed from outside (a kernel or cgroup OOM killer)
+	Timeout     Outcome = "timeout"     // still running at the time limit; killed
+	Crash       Outcome = "crash"       // nonzero exit, panic or signal
+	Interrupted Outcome = "interrupted" // the harness was stopped (Ctrl-C) while it ran; not a measurement: kept in runs.json, left out of results.txt
+)
+
+// Severity orders outcomes from best to worst for a gate: ok < timeout <
+// crash < oom. Interrupted is not a measurement and ranks -1.
+func (o Outcome) Severity() int {
+	switch o {
+	case OK:
+		return 0
+	case Timeout:
+		return 1
+	case Crash:
+		return 2
+	case OOM:
+		return 3
+	}
+	return -1
+}
+
+func (o Outcome) valid() bool { return o == Interrupted || o.Severity() >= 0 }
+
+// Sides of a run measured with a baseline binary.
+const (
+	SideBase = "base"
+	SideHead = "head"
+)
+
+// Param is one workload parameter of a run, in the order the benchmark
+// name shows it.
+type Param struct{ Key, Value string }
+
+// Run is one measured run: one object of runs.json.
+type Run struct {
+	Index    int     `json:"index"`    // position in the suite's interleaved run list (before sharding)
+	ID       string  `json:"id"`       // unique file-name-safe id; the samples file is samples/ID.csv
+	Name     string  `json:"name"`     // full benchmark name as in results.txt, with the "Benchmark" prefix
+	Bench    string  `json:"bench"`    // benchmark name stem, e.g. "MillionLineWriter"
+	Workload string  `json:"workload"` // "million-line-writer", "cmd", ...
+	Variant  string  `json:"variant"`  // "drain", "naive", or "" for external commands
+	Side     string  `json:"side,omitempty"` // SideBase or SideHead when measured with --baseline-bin, else ""
+	Params   []Param `json:"params"`   // in JSON an object in this order, followed by memlimit and hard_limit
+	Rep      int     `json:"rep"`
+
+	Outcome          Outcome  `json:"outcome"`
+	Note             string   `json:"note,omitempty"` // why the outcome was chosen when it is not obvious, or the child's reported error
+	WallSeconds      float64  `json:"wall_seconds"`   // start to exit (for a killed run: to its death)
+	PeakRSSBytes     int64    `json:"peak_rss_bytes"` // the child's own peak resident set size
+	PeakHeapBytes    *int64   `json:"peak_heap_bytes"`
+	MaxBufferedBytes *int64   `json:"max_buffered_bytes"`
+	BufferBoundBytes *int64   `json:"buffer_bound_bytes,omitempty"`  // what backpressure promises: the sum over the run's streams of highWaterMark plus the largest chunk; probe only
+	BytesWritten     *int64   `json:"bytes_written,omitempty"`       // bytes the producer handed to its streams; probe only
+	TimeToOOMSeconds *float64 `json:"time_to_oom_seconds,omitempty"` // oom only
+	Samples          string   `json:"samples"`                       // path of the samples CSV relative to the output folder
+	ExitCode         int      `json:"exit_code"`                     // -1 when killed by a signal
+	Signal           string   `json:"signal,omitempty"`              // e.g. "SIGKILL"
+	StderrTail       string   `json:"stderr_tail,omitempty"`         // last 4KiB of stderr
+	Argv             []string `json:"argv"`
+	Pid              int      `json:"pid,omitempty"`
+
+	// The machine and settings the run was measured with.
+	GOOS            string  `json:"goos"`
+	GOARCH          string  `json:"goarch"`
+	CPU             string  `json:"cpu,omitempty"`
+	Commit          string  `json:"commit"`
+	MemLimit        int64   `json:"-"` // in Params as memlimit
+	HardLimit       int64   `json:"-"` // in Params as hard_limit
+	IntervalSeconds float64 `json:"interval_seconds"`
+	TimeoutSeconds  float64 `json:"timeout_seconds,omitempty"`
+	Count           int     `json:"count,omitempty"` // repetitions per cell of the suite it belongs to
+	Suite           string  `json:"suite,omitempty"` // fingerprint of the suite's cells (names, argv, sides): equal for the shards of one suite
+	Shard           string  `json:"shard,omitempty"` // "I/N" of the shard that measured it
+
+	Series []Sample `json:"-"` // the time series, written to Samples
+}
+
+// Param returns the value of the parameter key, or "".
+func (r *Run) Param(key string) string {
+	for _, p := range r.Params {
+		if p.Key == key {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// Sample is one row of a run's time series. Fields that a source did not
+// report hold -1 and are written as empty CSV cells: RSS comes from outside
+// the child, the rest from its probe, so an external command has only RSS.
+type Sample struct {
+	T            time.Duration // since the run started
+	RSS          int64         // resident set size, bytes
+	Heap         int64         // /memory/classes/heap/objects:bytes
+	Buffered     int64         // stream bytes buffered (writableLength)
+	GoTotal      int64         // /memory/classes/total:bytes
+	GCCycles     int64         // /gc/cycles/total:gc-cycles
+	FalseReturns int64         // writes that returned false
+	Drains       int64         // drain events
+	DrainWait    time.Duration // total time spent waiting for drain; -1 = none
+	Written      int64         // bytes handed to the streams so far
+}
+
+// NoSample is a Sample with every field unreported.
+var NoSample = Sample{RSS: -1, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
+
+// Set is a set of measured runs: what the harness measures, ReadDir reads
+// and Merge combines.
+type Set struct {
+	Runs []Run // in suite order (Run.Index)
+}
+
+// Measured reports whether the run is a measurement (not interrupted).
+func (r *Run) Measured() bool { return r.Outcome != Interrupted }
