@@ -972,9 +972,13 @@ func TestWritable_C3_QueuedWritesBatch(t *testing.T) {
 		w.Write(ctB("b"))
 		w.Write(ctB("c"))
 		w.Write(ctB("d"))
+		// Writes made while the sink is busy may wait in the producer's
+		// batch until Flush (see "When bytes reach the sink").
+		w.Flush()
 		a.reply <- nil
 		g.expect(t, "batch:b,c,d").reply <- nil
 		w.Write(ctB("e")) // alone again: a single Write
+		w.Flush()
 		g.expect(t, "write:e").reply <- nil
 		ctDrainGate(t, w, g)
 	})

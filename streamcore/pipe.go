@@ -65,7 +65,7 @@ func (r *Readable[T]) pipeData(chunk T) {
 	r.pipeScratch = pipes
 	r.mu.Unlock()
 	for _, p := range pipes {
-		if !p.dst.Write(chunk) {
+		if !p.dst.writeRef(chunk, nil) {
 			r.awaitPipeDrain(p)
 		}
 	}

@@ -60,6 +60,10 @@ func (s *WriterSink) flush() error {
 	return err
 }
 
+// JoinsChunks marks WriterSink as a ByteStreamSink: a file or socket does
+// not see chunk boundaries.
+func (s *WriterSink) JoinsChunks() {}
+
 // Close closes the underlying writer if it is an io.Closer.
 func (s *WriterSink) Close() error {
 	if c, ok := s.w.(io.Closer); ok {
@@ -172,6 +176,9 @@ func (Discard[T]) Write(context.Context, T) error { return nil }
 
 // WriteBatch drops chunks.
 func (Discard[T]) WriteBatch(context.Context, []T) error { return nil }
+
+// JoinsChunks marks Discard as a ByteStreamSink.
+func (Discard[T]) JoinsChunks() {}
 
 // Unbatched hides a sink's WriteBatch so that every chunk is a separate
 // Write call.

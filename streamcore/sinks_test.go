@@ -124,6 +124,7 @@ func TestUnbatched(t *testing.T) {
 		a := g.expect(t, "write:a")
 		w.Write(ctB("b"))
 		w.Write(ctB("c"))
+		w.Flush()
 		a.reply <- nil
 		g.expect(t, "write:b").reply <- nil // one call per chunk, not a batch
 		g.expect(t, "write:c").reply <- nil

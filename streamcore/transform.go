@@ -65,7 +65,7 @@ func NewTransform[I, O any](fn TransformFunc[I, O], opts TransformOptions[O]) (*
 	if err != nil {
 		return nil, err
 	}
-	w, err := NewWritable[I](transformSink[I, O]{t}, WritableOptions{HighWaterMark: wh, ObjectMode: opts.ObjectMode || opts.WritableObjectMode})
+	w, err := newWritable[I](transformSink[I, O]{t}, WritableOptions{HighWaterMark: wh, ObjectMode: opts.ObjectMode || opts.WritableObjectMode}, false)
 	if err != nil {
 		return nil, err
 	}

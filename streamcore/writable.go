@@ -2,9 +2,12 @@ package streamcore
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Sink is the underlying resource a Writable delivers chunks to (Node's
@@ -83,7 +86,20 @@ type Writable[T any] struct {
 	ctx    context.Context // cancelled by Destroy; handed to the sink
 	cancel context.CancelFunc
 	done   chan struct{}
-	_      [64]byte
+	// slabs: the byte path (T is []byte, byte mode, chunks copied into
+	// slabs); joins: the sink is a ByteStreamSink; batchBytes: the most the
+	// producer writes between publications.
+	slabs      bool
+	joins      bool
+	batchBytes int64
+	// stop is set once the stream is ending or destroyed, so that the fast
+	// path notices a Destroy from another goroutine.
+	stop atomic.Bool
+	_    [64]byte
+
+	// p is the producer's state (see producer); on its own cache lines.
+	p producer
+	_ [64]byte
 
 	mu   sync.Mutex
 	cond sync.Cond // the flusher waits here
@@ -93,11 +109,18 @@ type Writable[T any] struct {
 	// without one; until then it is empty, so such writes do not pay for it.
 	// spare* are the previous batch's slices, reused so steady-state writes
 	// do not allocate.
-	queue     []T
-	cbs       []func(error)
-	spareQ    []T
-	spareCB   []func(error)
-	length    int64 // writableLength: queued + in flight
+	queue    []T
+	cbs      []func(error)
+	spareQ   []T
+	spareCB  []func(error)
+	length   int64 // writableLength: queued + in flight, as published
+	pubTotal int64 // bytes published since the stream was created
+	// mergeable: the last queued chunk is slab[mergeFrom:] of the current
+	// slab and the next publication may extend it (joining sinks).
+	mergeable bool
+	mergeFrom int
+	retired   []retiredSlab
+	free      [][]byte
 	corked    int
 	idle      bool // the flusher is waiting on cond
 	needDrain bool
@@ -130,6 +153,12 @@ type Writable[T any] struct {
 // stream's goroutine, which stops when the stream closes (after finish, an
 // error or Destroy).
 func NewWritable[T any](sink Sink[T], opts WritableOptions) (*Writable[T], error) {
+	return newWritable(sink, opts, true)
+}
+
+// newWritable is NewWritable; copy false keeps written []byte chunks by
+// reference (a Transform's writable side, whose function may push them on).
+func newWritable[T any](sink Sink[T], opts WritableOptions, copy bool) (*Writable[T], error) {
 	hwm, err := resolveHWM(opts.HighWaterMark, opts.ObjectMode)
 	if err != nil {
 		return nil, err
@@ -138,8 +167,15 @@ func NewWritable[T any](sink Sink[T], opts WritableOptions) (*Writable[T], error
 	if err != nil {
 		return nil, err
 	}
-	w := &Writable[T]{sink: sink, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{})}
+	// idle: the goroutine has nothing to do yet, whether or not it has
+	// reached its first wait.
+	w := &Writable[T]{sink: sink, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{}), idle: true}
 	w.batch, _ = sink.(BatchSink[T])
+	if _, ok := any(sink).(Sink[[]byte]); ok && copy && !opts.ObjectMode {
+		w.slabs = true
+		_, w.joins = any(sink).(ByteStreamSink)
+		w.batchBytes = min(maxBatchBytes, hwm/8)
+	}
 	w.cond.L = &w.mu
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	go w.run()
@@ -156,7 +192,55 @@ func (w *Writable[T]) chunkSize(c T) int64 {
 // Write queues chunk and reports whether the producer may keep writing:
 // true while the buffered length, counting this chunk, is below the
 // highWaterMark (W1). It is WriteCB without a callback.
-func (w *Writable[T]) Write(chunk T) bool { return w.WriteCB(chunk, nil) }
+//
+// On a Writable[[]byte] in byte mode Write copies chunk, which the caller
+// may reuse at once; most writes take no lock (see "When bytes reach the
+// sink" in the package doc).
+func (w *Writable[T]) Write(chunk T) bool {
+	if w.p.budget > 0 && !w.stop.Load() && w.p.writeFast(asBytes(&chunk)) {
+		return true
+	}
+	return w.WriteCB(chunk, nil)
+}
+
+// WriteString writes s as one chunk of a byte-mode stream: it is Write(s)
+// on a Writable[string], and on a Writable[[]byte] it copies s like Write
+// without converting it first. On a stream of any other chunk type it fails
+// like a nil chunk in object mode, destroying the stream.
+func (w *Writable[T]) WriteString(s string) bool {
+	if w.slabs {
+		b := unsafe.Slice(unsafe.StringData(s), len(s))
+		if w.p.budget > 0 && !w.stop.Load() && w.p.writeFast(b) {
+			return true
+		}
+		return w.writeBytes(b, nil)
+	}
+	switch any(*new(T)).(type) {
+	case string:
+		return w.writeRef(*(*T)(unsafe.Pointer(&s)), nil)
+	case []byte:
+		return w.writeRef(asT[T]([]byte(s)), nil)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.destroyLocked(fmt.Errorf("streamcore: WriteString on a stream of %T chunks", *new(T)))
+	return false
+}
+
+// writeFast is Write's fast path: it appends p to the current slab if the
+// budget allows, without a lock.
+func (pr *producer) writeFast(p []byte) bool {
+	if len(p) >= pr.budget || pr.ends != nil && len(pr.ends) == cap(pr.ends) {
+		return false
+	}
+	pr.budget -= len(p)
+	pr.slab = append(pr.slab, p...)
+	if pr.ends != nil {
+		pr.ends = append(pr.ends, int32(len(pr.slab)))
+	}
+	pr.writes++
+	return true
+}
 
 // WriteCB queues chunk like Write and calls cb (if not nil) once the sink
 // has taken it, with nil or the error that failed it. cb never runs inside
@@ -167,40 +251,39 @@ func (w *Writable[T]) Write(chunk T) bool { return w.WriteCB(chunk, nil) }
 // ErrDestroyed; a nil chunk in object mode fails with ErrNullValue and
 // destroys the stream (W11). In each case WriteCB returns false.
 func (w *Writable[T]) WriteCB(chunk T, cb func(error)) bool {
+	if w.slabs {
+		return w.writeBytes(asBytes(&chunk), cb)
+	}
+	return w.writeRef(chunk, cb)
+}
+
+// writeRef queues chunk itself, not a copy, under the lock. Pipes use it
+// (a chunk a Readable emitted belongs to the streams already), and every
+// stream that does not copy.
+func (w *Writable[T]) writeRef(chunk T, cb func(error)) bool {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.ending || w.destroyed || (w.object && isNil(chunk)) {
-		w.failWrite(chunk, cb)
-		w.mu.Unlock()
+		w.p.budget = 0
+		w.dropUnpublishedLocked()
+		w.failWrite(cb)
 		return false
 	}
+	wasIdle := w.idleLocked()
+	if w.slabs {
+		w.publishLocked()
+	}
 	n := w.chunkSize(chunk)
-	w.queue = append(w.queue, chunk)
-	if cb != nil || len(w.cbs) > 0 {
-		w.cbs = padCallbacks(w.cbs, len(w.queue)-1)
-		w.cbs = append(w.cbs, cb)
-	}
-	w.length += n
+	w.enqueueLocked(chunk, n, cb)
+	w.pubTotal += n
 	w.stats.Writes++
-	if w.length > w.stats.PeakBuffered {
-		w.stats.PeakBuffered = w.length
-	}
-	ok := w.length < w.hwm
-	if !ok {
-		w.needDrain = true
-		w.stats.FalseReturns++
-	}
-	if w.testHook != nil {
-		w.testHook(w.length, ok, false)
-	}
-	if w.corked == 0 {
-		w.wake()
-	}
-	w.mu.Unlock()
+	ok := w.acceptedLocked()
+	w.armLocked(wasIdle)
 	return ok
 }
 
 // failWrite handles a write that cannot be accepted. Called with w.mu held.
-func (w *Writable[T]) failWrite(chunk T, cb func(error)) {
+func (w *Writable[T]) failWrite(cb func(error)) {
 	var err error
 	switch {
 	case w.ending:
@@ -248,11 +331,34 @@ func (w *Writable[T]) Cork() {
 // the sink, as one batch if it is a BatchSink.
 func (w *Writable[T]) Uncork() {
 	w.mu.Lock()
+	if w.slabs && !w.ending && !w.destroyed {
+		w.publishLocked()
+	}
 	if w.corked > 0 {
 		w.corked--
 		if w.corked == 0 && len(w.queue) > 0 {
 			w.wake()
 		}
+	}
+	w.mu.Unlock()
+}
+
+// Flush hands every byte written so far to the stream's goroutine, which
+// passes it to the sink as soon as the sink is free (unless the stream is
+// corked). It does not wait for the sink: use WriteCB's callback, Close, or
+// WaitDrain after a false Write for that. Only the byte path of a
+// Writable[[]byte] ever holds writes back (see "When bytes reach the
+// sink" in the package doc); on other streams Flush does nothing.
+// Like Write, call it from the producer.
+func (w *Writable[T]) Flush() {
+	if !w.slabs {
+		return
+	}
+	w.mu.Lock()
+	if !w.ending && !w.destroyed {
+		wasIdle := w.idleLocked()
+		w.publishLocked()
+		w.armLocked(wasIdle)
 	}
 	w.mu.Unlock()
 }
@@ -279,11 +385,16 @@ func (w *Writable[T]) End(cb func(error)) {
 			w.post(func() { cb(err) })
 		}
 	default:
+		if w.slabs {
+			w.publishLocked()
+			w.p.budget = 0
+		}
 		if cb != nil {
 			w.endCbs = append(w.endCbs, cb)
 		}
 		if !w.ending {
 			w.ending = true
+			w.stop.Store(true)
 			w.corked = 0
 			w.wake()
 		}
@@ -315,6 +426,7 @@ func (w *Writable[T]) destroyLocked(err error) {
 		return
 	}
 	w.destroyed = true
+	w.stop.Store(true)
 	if err != nil && w.err == nil {
 		w.err = err
 	}
@@ -362,6 +474,7 @@ func (w *Writable[T]) run() {
 // returns with w.mu held.
 func (w *Writable[T]) flush() {
 	chunks, cbs := w.queue, w.cbs
+	w.mergeable = false
 	w.queue, w.cbs = w.spareQ[:0], w.spareCB[:0]
 	w.spareQ, w.spareCB = nil, nil
 	if w.batch != nil && len(chunks) > 1 {
@@ -422,6 +535,9 @@ const keepStale = 1024
 // a sink error destroys the stream (X1). Called and returns with w.mu held.
 func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool) {
 	w.length -= n
+	if len(w.retired) > 0 {
+		w.recycleLocked()
+	}
 	var drain []func()
 	if err != nil {
 		// The write's callback gets err either way; it becomes the
@@ -433,6 +549,7 @@ func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool
 				w.err = err
 			}
 			w.destroyed = true
+			w.stop.Store(true)
 			w.cancel()
 		}
 	} else if w.needDrain && w.length == 0 && !w.ending && !w.destroyed {
@@ -502,6 +619,7 @@ func (w *Writable[T]) final() {
 			w.err = err
 		}
 		w.destroyed = true
+		w.stop.Store(true)
 		w.teardown()
 		return
 	}
@@ -536,11 +654,13 @@ func (w *Writable[T]) teardown() {
 	}
 	clear(w.queue)
 	w.queue, w.cbs = nil, nil
+	w.mergeable = false
 	failed = append(failed, w.endCbs...)
 	w.endCbs = nil
 	pending := w.pending
 	w.pending = nil
 	w.destroyed = true
+	w.stop.Store(true)
 	w.cancel()
 	w.mu.Unlock()
 
