@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"fmt"
@@ -51,6 +52,9 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		Shard: cfg.Shard.String(), ExitCode: -1, Count: cfg.Count, Suite: env.suite,
 	}
 	r.Samples = "samples/" + r.ID + ".csv"
+	if c.Side == results.SideBase {
+		r.Commit = cmp.Or(cfg.BaseCommit, "base")
+	}
 
 	dir := c.Dir
 	if dir == "" {
@@ -183,7 +187,7 @@ loop:
 				}
 				if cur > 0 { // 0: exited since the last look, a zombie has no memory
 					maxHWM = max(maxHWM, procs.hwm())
-					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
+					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
 					probe.fill(&s)
 					series = append(series, s)
 				}
@@ -199,7 +203,7 @@ loop:
 				maxHWM = max(maxHWM, procs.hwm())
 				probe.poll()
 				if len(series) == 0 || series[len(series)-1].T != now {
-					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1}
+					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
 					probe.fill(&s)
 					series = append(series, s)
 				}
@@ -252,7 +256,7 @@ loop:
 			t = max(t, series[n-1].T)
 		}
 		s := results.Sample{T: t, RSS: -1, Heap: final.heap, Buffered: final.buf, GoTotal: final.total, GCCycles: final.gc,
-			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain)}
+			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain), Written: -1}
 		series = append(series, s)
 	}
 	r.PeakRSSBytes = peak

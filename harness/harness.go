@@ -200,6 +200,9 @@ type Config struct {
 	Timeout   time.Duration // per run; 0 = none
 	Shard     Shard         // zero value = every run
 	Commit    string        // commit of the code measured; "" = `git rev-parse HEAD` in the current directory, or "unknown"
+	// BaseCommit is recorded for cells with Side results.SideBase: the
+	// commit the baseline binary was built from; "" = "base".
+	BaseCommit string
 
 	Progress io.Writer // progress output; nil = none
 	Terminal bool      // Progress is a terminal: one rewritten line with runs done and ETA, instead of one line per finished run

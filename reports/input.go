@@ -104,8 +104,8 @@ func unitBase(u string) string {
 // Split returns the input's base and head sides, for a folder measured
 // with --baseline-bin; ok is false when the input has no sides.
 func (in *Input) Split() (base, head *Input, ok bool) {
-	base = &Input{Label: in.Label + " (base)", Units: in.Units}
-	head = &Input{Label: in.Label + " (head)", Units: in.Units}
+	base = &Input{Label: results.SideBase, Units: in.Units}
+	head = &Input{Label: results.SideHead, Units: in.Units}
 	for _, r := range in.Results {
 		switch r.GetConfig("side") {
 		case results.SideBase:

@@ -31,11 +31,12 @@ func Summary(w io.Writer, set *results.Set) {
 	rows := map[string]*row{}
 	for i := range set.Runs {
 		run := &set.Runs[i]
-		rw := rows[run.Name]
+		key := run.Name + "@" + run.Side
+		rw := rows[key]
 		if rw == nil {
 			rw = &row{first: run, counts: map[results.Outcome]int{}}
-			rows[run.Name] = rw
-			order = append(order, run.Name)
+			rows[key] = rw
+			order = append(order, key)
 		}
 		rw.counts[run.Outcome]++
 		if run.Outcome == results.Interrupted {
@@ -83,7 +84,7 @@ func Summary(w io.Writer, set *results.Set) {
 			return seconds(median(v))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			orDash(rw.first.Workload), orDash(rw.first.Variant), orDash(strings.Join(params, " ")),
+			orDash(rw.first.Workload), orDash(strings.TrimSpace(rw.first.Variant+" "+rw.first.Side)), orDash(strings.Join(params, " ")),
 			strings.Join(counts, ", "), secsOr(rw.walls), bytesOr(rw.rss > 0, rw.rss),
 			bytesOr(rw.haveHeap, rw.heap), bytesOr(rw.haveBuffer, rw.buf), secsOr(rw.ooms))
 	}

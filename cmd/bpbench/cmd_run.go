@@ -25,6 +25,7 @@ type runOptions struct {
 	globs    []string
 	variants []workloads.Variant
 	cmd      string
+	baseBin  string // --baseline-bin
 	cfg      harness.Config
 	out      string
 }
@@ -90,6 +91,8 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 	shard := fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
 	warmup := fs.Bool("warmup", true, "run each cell once, briefly, before measuring")
 	cmd := fs.String("cmd", "", "measure this shell command instead of the built-in workloads (RSS only), e.g. --cmd './myserver --load'")
+	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
+	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
 	pf := addParamFlags(fs, true)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -99,7 +102,20 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 	if len(pos) > 0 {
 		return fail(fmt.Errorf("unexpected argument %q: bpbench run takes only flags (use --workload NAME)", pos[0]))
 	}
-	o := &runOptions{out: *out, cmd: *cmd}
+	o := &runOptions{out: *out, cmd: *cmd, baseBin: *baseBin}
+	o.cfg.BaseCommit = *baseCommit
+	if *baseBin != "" {
+		if *cmd != "" {
+			return fail(errors.New("--baseline-bin compares two bpbench binaries on the built-in workloads; it cannot run with --cmd"))
+		}
+		fi, err := os.Stat(*baseBin)
+		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return fail(fmt.Errorf("--baseline-bin %s: not an executable file; build the base first, e.g. git worktree add /tmp/base main && go build -o /tmp/bpbench-base /tmp/base/cmd/bpbench", *baseBin))
+		}
+		if o.baseBin, err = filepath.Abs(*baseBin); err != nil {
+			return fail(err)
+		}
+	}
 	if *count < 1 {
 		return fail(fmt.Errorf("--count %d: give a count of 1 or more", *count))
 	}
@@ -206,6 +222,17 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 				}
 				if err != nil {
 					return nil, nil, err
+				}
+				if o.baseBin != "" {
+					if w.External() {
+						notes = append(notes, fmt.Sprintf("skipping %s with --baseline-bin: it runs the same script on both sides", w.Name))
+						break
+					}
+					base := c
+					base.Side = results.SideBase
+					base.Argv = append([]string{o.baseBin}, c.Argv[1:]...)
+					c.Side = results.SideHead
+					cells = append(cells, base)
 				}
 				cells = append(cells, c)
 			}

@@ -64,6 +64,7 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 		return t
 	}
 	stop := harness.StartProbe(ctx, stats)
+	defer injectFault(&v, &p)()
 	start := time.Now()
 	err = w.Run(ctx, workloads.Env{Variant: v, Params: p, Track: func(f func() streamcore.Stats) {
 		mu.Lock()

@@ -85,14 +85,14 @@ type Param struct{ Key, Value string }
 
 // Run is one measured run: one object of runs.json.
 type Run struct {
-	Index    int     `json:"index"`    // position in the suite's interleaved run list (before sharding)
-	ID       string  `json:"id"`       // unique file-name-safe id; the samples file is samples/ID.csv
-	Name     string  `json:"name"`     // full benchmark name as in results.txt, with the "Benchmark" prefix
-	Bench    string  `json:"bench"`    // benchmark name stem, e.g. "MillionLineWriter"
-	Workload string  `json:"workload"` // "million-line-writer", "cmd", ...
-	Variant  string  `json:"variant"`  // "drain", "naive", or "" for external commands
+	Index    int     `json:"index"`          // position in the suite's interleaved run list (before sharding)
+	ID       string  `json:"id"`             // unique file-name-safe id; the samples file is samples/ID.csv
+	Name     string  `json:"name"`           // full benchmark name as in results.txt, with the "Benchmark" prefix
+	Bench    string  `json:"bench"`          // benchmark name stem, e.g. "MillionLineWriter"
+	Workload string  `json:"workload"`       // "million-line-writer", "cmd", ...
+	Variant  string  `json:"variant"`        // "drain", "naive", or "" for external commands
 	Side     string  `json:"side,omitempty"` // SideBase or SideHead when measured with --baseline-bin, else ""
-	Params   []Param `json:"params"`   // in JSON an object in this order, followed by memlimit and hard_limit
+	Params   []Param `json:"params"`         // in JSON an object in this order, followed by memlimit and hard_limit
 	Rep      int     `json:"rep"`
 
 	Outcome          Outcome  `json:"outcome"`

@@ -1,0 +1,274 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/internal/size"
+	"golang.org/x/perf/benchfmt"
+)
+
+// DefaultThresholds are how much worse a metric may get before the gate
+// calls it a regression (when the change is also significant): wall time
+// is the noisiest, peak RSS the most important. Units not listed and not
+// reported by bpbench itself (go test -bench output) get OtherThreshold;
+// oom-runs, failed-runs and time-to-oom-sec are judged by outcome instead.
+var DefaultThresholds = map[string]float64{
+	results.UnitSec:         0.20,
+	results.UnitPeakRSS:     0.10,
+	results.UnitPeakHeap:    0.25,
+	results.UnitMaxBuffered: 0.25,
+}
+
+// OtherThreshold applies to units of plain go test -bench output.
+const OtherThreshold = 0.10
+
+// GateOptions are the gate's settings. The zero value uses the defaults
+// documented on each field.
+type GateOptions struct {
+	Options
+	// Thresholds override DefaultThresholds per unit, as fractions (0.1 = 10%).
+	Thresholds map[string]float64
+	// Growth bounds the memory growth of drain-aware runs; zero = DefaultGrowth.
+	Growth Growth
+}
+
+func (o GateOptions) threshold(unit string) (float64, bool) {
+	if t, ok := o.Thresholds[unit]; ok {
+		return t, true
+	}
+	if t, ok := DefaultThresholds[unit]; ok {
+		return t, true
+	}
+	switch unit {
+	case results.UnitOOM, results.UnitFailed, results.UnitTimeToOOM:
+		return 0, false
+	}
+	return OtherThreshold, true
+}
+
+// ParseThreshold reads UNIT=PCT (peak-RSS-B=10%) into opts.
+func (o *GateOptions) ParseThreshold(s string) error {
+	unit, pct, ok := strings.Cut(s, "=")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(pct, "%"), 64)
+	if !ok || unit == "" || err != nil || v < 0 || !strings.HasSuffix(pct, "%") {
+		return fmt.Errorf("--threshold %q: write UNIT=PERCENT, e.g. peak-RSS-B=10%%", s)
+	}
+	if o.Thresholds == nil {
+		o.Thresholds = map[string]float64{}
+	}
+	o.Thresholds[unit] = v / 100
+	return nil
+}
+
+// Finding is one reason the gate failed.
+type Finding struct {
+	Bench   string `json:"benchmark"`
+	Kind    string `json:"kind"` // "metric", "outcome", "growth" or "bound"
+	Unit    string `json:"unit,omitempty"`
+	Message string `json:"message"`
+}
+
+// Verdict is the gate's decision and its reasons.
+type Verdict struct {
+	Base, Head string
+	Regressed  bool
+	Findings   []Finding // why it regressed, in table order
+	Notes      []string  // what could not be judged as usual, and why
+	OnlyBase   []string  // benchmarks the candidate no longer has
+	OnlyHead   []string  // benchmarks new in the candidate
+	Compared   int       // benchmarks present on both sides
+	Comparison *Comparison
+}
+
+// Gate decides whether head regressed against base: a metric worse by more
+// than its threshold and significant at opts' alpha (or, with too few runs
+// for the test, worse by more than the threshold); an outcome that got
+// worse in any run; a drain-aware run whose memory is no longer flat; a
+// drain-aware run that buffered more than backpressure promises.
+func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
+	cmp, err := CompareInputs(base, head, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp}
+	fail := func(f Finding) { v.Findings = append(v.Findings, f) }
+
+	// Which benchmarks are on each side.
+	names := func(in *Input) []string {
+		var out []string
+		for _, r := range in.Results {
+			n := string(r.Name.Full())
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	bn, hn := names(base), names(head)
+	for _, n := range bn {
+		if !slices.Contains(hn, n) {
+			v.OnlyBase = append(v.OnlyBase, n)
+		} else {
+			v.Compared++
+		}
+	}
+	for _, n := range hn {
+		if !slices.Contains(bn, n) {
+			v.OnlyHead = append(v.OnlyHead, n)
+		}
+	}
+
+	// Metrics.
+	tooFew := map[string]bool{}
+	for _, t := range cmp.Tables {
+		thr, ok := opts.threshold(t.Unit)
+		if !ok {
+			continue
+		}
+		better := t.Better
+		if better == 0 {
+			better = -1
+			if strings.HasSuffix(t.Unit, "/s") {
+				better = 1
+			}
+		}
+		for _, r := range t.Rows {
+			d := r.Deltas[0]
+			if d == nil {
+				continue
+			}
+			old, new := r.Cells[0], r.Cells[1]
+			worse := (new.Center - old.Center) / math.Abs(old.Center) * float64(-better)
+			if old.Center == 0 {
+				worse = math.Inf(int(math.Copysign(1, (new.Center-old.Center)*float64(-better))))
+				if new.Center == 0 {
+					worse = 0
+				}
+			}
+			if worse <= thr {
+				continue
+			}
+			change := fmt.Sprintf("%s: %s → %s (%s, %s, n=%d+%d)", t.Unit, formatValue(t.Unit, old.Center), formatValue(t.Unit, new.Center),
+				signedPct(worse*float64(-better)), fmt.Sprintf("threshold %.0f%%", thr*100), old.N(), new.N())
+			switch {
+			case d.Significant:
+				fail(Finding{Bench: r.Bench, Kind: "metric", Unit: t.Unit, Message: fmt.Sprintf("%s worse, significant (p=%.3f < %g)", change, d.P, cmp.Alpha)})
+			case d.TooFew:
+				tooFew[fmt.Sprintf("n=%d+%d", old.N(), new.N())] = true
+				fail(Finding{Bench: r.Bench, Kind: "metric", Unit: t.Unit, Message: fmt.Sprintf("%s worse; too few runs for a significance test, judged by the threshold alone", change)})
+			default:
+				v.Notes = append(v.Notes, fmt.Sprintf("%s %s: worse beyond the threshold but not significant (p=%.3f): treated as noise", r.Bench, change, d.P))
+			}
+		}
+	}
+	for n := range tooFew {
+		v.Notes = append(v.Notes, fmt.Sprintf("%s runs are too few for the Mann-Whitney U test to reach alpha %g (it needs at least 4+4 at 0.05): metrics over their threshold fail without a test; run with a higher --count", n, cmp.Alpha))
+	}
+	slices.Sort(v.Notes)
+
+	// Outcomes, then memory shape and the buffer bound of drain-aware runs.
+	outcomeFindings(base, head, fail)
+	growthFindings(base, head, opts.Growth.orDefault(), v, fail)
+	v.Regressed = len(v.Findings) > 0
+	return v, nil
+}
+
+// benchKey is a run's benchmark name as the tables show it.
+func benchKey(name string) string { return strings.TrimPrefix(name, "Benchmark") }
+
+// outcomeFindings fails a benchmark whose worst outcome got worse. For
+// inputs without runs it uses the oom-runs and failed-runs metrics.
+func outcomeFindings(base, head *Input, fail func(Finding)) {
+	type tally struct {
+		worst  results.Outcome
+		counts map[results.Outcome]int
+		n      int
+	}
+	tallies := func(in *Input) (map[string]*tally, []string) {
+		out := map[string]*tally{}
+		var order []string
+		add := func(name string, o results.Outcome) {
+			t := out[name]
+			if t == nil {
+				t = &tally{worst: results.OK, counts: map[results.Outcome]int{}}
+				out[name] = t
+				order = append(order, name)
+			}
+			t.counts[o]++
+			t.n++
+			if o.Severity() > t.worst.Severity() {
+				t.worst = o
+			}
+		}
+		if in.Set != nil {
+			for _, r := range in.Set.Runs {
+				if r.Measured() {
+					add(benchKey(r.Name), r.Outcome)
+				}
+			}
+			return out, order
+		}
+		for _, r := range in.Results {
+			o := results.OK
+			if v, ok := value(r, results.UnitFailed); ok && v > 0 {
+				o = results.Crash
+			}
+			if v, ok := value(r, results.UnitOOM); ok && v > 0 {
+				o = results.OOM
+			}
+			add(string(r.Name.Full()), o)
+		}
+		return out, order
+	}
+	bt, _ := tallies(base)
+	ht, order := tallies(head)
+	for _, name := range order {
+		h, b := ht[name], bt[name]
+		if b == nil || h.worst.Severity() <= b.worst.Severity() {
+			continue
+		}
+		fail(Finding{Bench: name, Kind: "outcome", Message: fmt.Sprintf("outcome got worse: %s (base: %s)", describeCounts(h.counts, h.n), describeCounts(b.counts, b.n))})
+	}
+}
+
+func describeCounts(counts map[results.Outcome]int, n int) string {
+	var parts []string
+	for _, o := range []results.Outcome{results.OOM, results.Crash, results.Timeout, results.OK} {
+		if c := counts[o]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d runs %s", c, n, o))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// value returns r's value in unit.
+func value(r *benchfmt.Result, unit string) (float64, bool) {
+	for _, v := range r.Values {
+		if v.Unit == unit {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
+func formatValue(unit string, v float64) string {
+	switch {
+	case strings.HasSuffix(unit, "-B"):
+		return size.Human(int64(v))
+	case unit == results.UnitSec:
+		return seconds(v)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+func signedPct(f float64) string {
+	if math.IsInf(f, 0) {
+		return "from 0"
+	}
+	return fmt.Sprintf("%+.1f%%", f*100)
+}
