@@ -1,8 +1,8 @@
 package harness
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/bpbench/bpbench/internal/results"
