@@ -47,6 +47,12 @@ type fuzzBatchSink struct{ *fuzzSink }
 
 func (s fuzzBatchSink) WriteBatch(_ context.Context, cs [][]byte) error { s.take(cs...); return nil }
 
+// fuzzJoinSink is a fuzzBatchSink that says chunk boundaries do not
+// matter to it (ByteStreamSink), so the byte path hands it joined writes.
+type fuzzJoinSink struct{ fuzzBatchSink }
+
+func (fuzzJoinSink) JoinsChunks() {}
+
 // FuzzWritable drives a Writable with random chunk sizes, highWaterMarks
 // (0 included), cork/uncork sequences, batch and plain sinks, sink
 // latencies, and producers that honour or ignore false, and checks:
@@ -63,7 +69,10 @@ func (s fuzzBatchSink) WriteBatch(_ context.Context, cs [][]byte) error { s.take
 // ops bytes: 0x00-0xEF write a chunk of (b % 80) bytes; 0xF0-0xF7 Cork;
 // 0xF8-0xFD Uncork; 0xFE wait for drain if one is due; 0xFF yield.
 // flags: bit 0 batch sink; bit 1 honour false; bit 2 wait with OnceDrain
-// instead of WaitDrain; bits 4-7 sink latency (yields per call, up to 8×).
+// instead of WaitDrain; bit 3 plain Write and WriteString (the byte path's
+// lock-free fast path) for three writes in four, with a Flush now and then,
+// and with bit 0 a sink that joins chunks; bits 4-7 sink latency (yields
+// per call, up to 8×).
 func FuzzWritable(f *testing.F) {
 	f.Add(uint16(10), uint8(0x00), []byte{4, 4, 2})
 	f.Add(uint16(10), uint8(0x13), []byte{4, 4, 2, 0xFE, 11, 0, 3})
@@ -74,6 +83,9 @@ func FuzzWritable(f *testing.F) {
 	f.Add(uint16(1), uint8(0x86), bytes.Repeat([]byte{1, 2, 0, 0xFF}, 30))
 	f.Add(uint16(299), uint8(0xA1), bytes.Repeat([]byte{79, 78, 77, 0xF2, 76, 0xFA}, 25))
 	f.Add(uint16(7), uint8(0x34), []byte{0xF0, 0xF0, 0xF0, 9, 9, 9, 0xF8, 0xF8, 0xFE, 9})
+	f.Add(uint16(299), uint8(0x1B), bytes.Repeat([]byte{11, 12, 13, 14, 0xFF, 79, 5, 0xF0, 6, 0xF8}, 30))
+	f.Add(uint16(160), uint8(0x0A), bytes.Repeat([]byte{7, 8, 9, 10, 11, 12, 0xFE}, 40))
+	f.Add(uint16(64), uint8(0x4F), bytes.Repeat([]byte{1, 0, 30, 31, 0xFF}, 50))
 	f.Fuzz(func(t *testing.T, hwm16 uint16, flags uint8, ops []byte) {
 		if len(ops) > 1000 {
 			ops = ops[:1000]
@@ -83,12 +95,15 @@ func FuzzWritable(f *testing.F) {
 }
 
 func fuzzWritable(t *testing.T, hwm int64, flags uint8, ops []byte) {
-	batch, honour, once := flags&1 != 0, flags&2 != 0, flags&4 != 0
+	batch, honour, once, plain := flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
 	h := fnv.New64a()
 	h.Write(ops)
 	fs := &fuzzSink{rng: rand.New(rand.NewPCG(h.Sum64(), uint64(flags))), maxYield: int(flags>>4) * 8}
 	var sink Sink[[]byte] = fs
-	if batch {
+	switch {
+	case batch && plain:
+		sink = fuzzJoinSink{fuzzBatchSink{fs}}
+	case batch:
 		sink = fuzzBatchSink{fs}
 	}
 	hw := int(hwm)
@@ -101,6 +116,7 @@ func fuzzWritable(t *testing.T, hwm int64, flags uint8, ops []byte) {
 	var (
 		written   atomic.Int64 // bytes accepted, including the chunk being written
 		called    atomic.Int64 // bytes whose write callback has run
+		cbBytes   int64        // bytes written with a callback
 		ended     atomic.Bool  // End has returned
 		falseSeen bool         // under w.mu: a write returned false since the last drain
 		drains    int64        // under w.mu
@@ -177,12 +193,28 @@ func fuzzWritable(t *testing.T, hwm int64, flags uint8, ops []byte) {
 			n := int64(len(c))
 			written.Add(n)
 			writes++
-			if !w.WriteCB(c, func(err error) {
-				if err != nil {
-					t.Errorf("write callback: %v", err)
+			var ok bool
+			switch {
+			case plain && writes%4 == 1:
+				ok = w.Write(c)
+				clear(c) // the byte path copied it
+			case plain && writes%4 == 2:
+				ok = w.WriteString(string(c))
+			case plain && writes%4 == 3:
+				ok = w.Write(c)
+				if op%7 == 0 {
+					w.Flush()
 				}
-				called.Add(n)
-			}) {
+			default:
+				cbBytes += n
+				ok = w.WriteCB(c, func(err error) {
+					if err != nil {
+						t.Errorf("write callback: %v", err)
+					}
+					called.Add(n)
+				})
+			}
+			if !ok {
 				falses++
 				if honour {
 					waitDrain()
@@ -223,8 +255,8 @@ func fuzzWritable(t *testing.T, hwm int64, flags uint8, ops []byte) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("sink got %d bytes, want %d: not every byte exactly once and in order", len(got), len(want))
 	}
-	if c := called.Load(); c != int64(len(want)) {
-		t.Fatalf("callbacks covered %d bytes, want %d", c, len(want))
+	if c := called.Load(); c != cbBytes {
+		t.Fatalf("callbacks covered %d bytes, want %d", c, cbBytes)
 	}
 	if st.Writes != writes || st.FalseReturns != falses || st.Drains != nDrains || st.Buffered != 0 {
 		t.Fatalf("stats %+v; want Writes %d FalseReturns %d Drains %d Buffered 0", st, writes, falses, nDrains)

@@ -88,7 +88,7 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		buf := append(make([]byte, 0, n), p...)
 		w.enqueueLocked(asT[T](buf), int64(n), cb)
 		w.pubTotal += int64(n)
-		pr.writes++
+		w.stats.Writes++
 		cb = nil
 	default:
 		if cap(pr.slab)-len(pr.slab) < n {
@@ -190,6 +190,7 @@ func (w *Writable[T]) publishLocked() { w.publishCBLocked(nil) }
 // publishCBLocked publishes, attaching cb (if not nil) to the last write.
 func (w *Writable[T]) publishCBLocked(cb func(error)) {
 	pr := &w.p
+	wrote := pr.writes > 0
 	w.stats.Writes += pr.writes
 	pr.writes = 0
 	from, to := pr.pub, len(pr.slab)
@@ -205,7 +206,9 @@ func (w *Writable[T]) publishCBLocked(cb func(error)) {
 			start = int(e)
 		}
 		pr.ends = pr.ends[:0]
-	case n > 0 || cb != nil:
+	case wrote || cb != nil:
+		// Even empty writes queue a chunk (n == 0): a false return is
+		// answered by a drain once the sink has returned from it.
 		if w.mergeable && cb == nil {
 			// Extend the last queued chunk, which ends where this begins.
 			w.queue[len(w.queue)-1] = asT[T](pr.slab[w.mergeFrom:to:to])
