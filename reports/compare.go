@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/bpbench/bpbench/internal/results"
@@ -115,8 +116,54 @@ func CompareInputs(old, new *Input, opts Options) (*Comparison, error) {
 		}
 		units[k] = v
 	}
+	if err := checkUnits(old, new); err != nil {
+		return nil, err
+	}
 	cols := []column{{old.Label, old.Results}, {new.Label, new.Results}}
 	return compare("input", cols, units, nil, opts)
+}
+
+// checkUnits refuses a benchmark that both inputs have but in units that
+// share nothing (benchfmt already converts scales: ns/op is sec/op, MB is
+// B): such results measured different things and cannot be compared.
+func checkUnits(old, new *Input) error {
+	unitsOf := func(in *Input) map[string]map[string]bool {
+		out := map[string]map[string]bool{}
+		for _, r := range in.Results {
+			n := string(r.Name.Full())
+			if out[n] == nil {
+				out[n] = map[string]bool{}
+			}
+			for _, v := range r.Values {
+				out[n][v.Unit] = true
+			}
+		}
+		return out
+	}
+	ou, nu := unitsOf(old), unitsOf(new)
+	for name, a := range ou {
+		b, ok := nu[name]
+		if !ok {
+			continue
+		}
+		common := false
+		for u := range a {
+			common = common || b[u]
+		}
+		if !common {
+			return fmt.Errorf("%s is reported in %s by %s but in %s by %s: mismatched units cannot be compared; give results of the same benchmark tool", name, strings.Join(sortedKeys(a), ", "), old.Label, strings.Join(sortedKeys(b), ", "), new.Label)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // CompareOne compares within one input: base with head for a folder

@@ -123,6 +123,10 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 		}
 	}
 
+	if v.Compared == 0 {
+		return nil, fmt.Errorf("no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
+	}
+
 	// Metrics.
 	tooFew := map[string]bool{}
 	for _, t := range cmp.Tables {

@@ -70,35 +70,7 @@ func (in *Input) parse(r io.Reader, name string) error {
 	if len(in.Results) == 0 {
 		return fmt.Errorf("%s has no benchmark results (no Benchmark... lines): give an output folder of bpbench run, its results.txt or go test -bench output", name)
 	}
-	return checkUnits(in.Results, name)
-}
-
-// checkUnits refuses one benchmark reported in two units that measure the
-// same thing differently (e.g. peak-RSS-B in one line and peak-RSS-MB in
-// another): they cannot be compared.
-func checkUnits(rs []*benchfmt.Result, name string) error {
-	type key struct{ bench, base string }
-	seen := map[key]string{}
-	for _, r := range rs {
-		for _, v := range r.Values {
-			k := key{string(r.Name.Full()), unitBase(v.Unit)}
-			if u, ok := seen[k]; ok && u != v.Unit {
-				return fmt.Errorf("%s: %s is reported both in %s and in %s: mismatched units cannot be compared; report one unit", name, r.Name.Full(), u, v.Unit)
-			}
-			seen[k] = v.Unit
-		}
-	}
 	return nil
-}
-
-// unitBase strips a unit's scale suffix: peak-RSS-B, peak-RSS-MB → peak-RSS.
-func unitBase(u string) string {
-	for _, suf := range []string{"-B", "-KB", "-MB", "-GB", "-KiB", "-MiB", "-GiB"} {
-		if len(u) > len(suf) && u[len(u)-len(suf):] == suf {
-			return u[:len(u)-len(suf)]
-		}
-	}
-	return u
 }
 
 // Split returns the input's base and head sides, for a folder measured

@@ -1,0 +1,406 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpbench/bpbench/internal/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./reports -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// tweak changes one run of a fixture.
+type tweak func(r *results.Run)
+
+// fixture is a deterministic suite: cells A (a line writer) and B (a
+// pipeline), each drain and naive, reps runs each. Drain runs are flat
+// (RSS 10MiB ± a little), naive ones grow and B/naive is killed at the cap.
+func fixture(reps int, side string, tw tweak) *results.Set {
+	set := &results.Set{}
+	idx := 0
+	for _, bench := range []string{"LineWriter", "Pipeline"} {
+		for _, variant := range []string{"drain", "naive"} {
+			for rep := 0; rep < reps; rep++ {
+				name := fmt.Sprintf("%s/variant=%s/hwm=64KiB", bench, variant)
+				r := results.Run{Index: idx, ID: fmt.Sprintf("%s-%s-%s-rep%d", bench, variant, side, rep), Name: "Benchmark" + name,
+					Bench: bench, Workload: strings.ToLower(bench), Variant: variant, Side: side, Rep: rep,
+					Params: []results.Param{{Key: "hwm", Value: "64KiB"}}, Outcome: results.OK, Commit: "c0ffee",
+					GOOS: "linux", GOARCH: "amd64", MemLimit: 128 << 20, HardLimit: 192 << 20, IntervalSeconds: 0.005, Count: reps}
+				idx++
+				jitter := float64((rep*7)%5) / 100 // 0..4%
+				r.WallSeconds = 1 + jitter
+				r.PeakRSSBytes = int64(float64(10<<20) * (1 + jitter))
+				r.PeakHeapBytes = ptr(int64(float64(3<<20) * (1 + jitter)))
+				r.MaxBufferedBytes = ptr(int64(64 << 10))
+				r.BufferBoundBytes = ptr(int64(64<<10 + 16))
+				grow := 0.0
+				if variant == "naive" {
+					grow = 60 << 20
+					*r.MaxBufferedBytes = 40 << 20
+					r.PeakRSSBytes += 60 << 20
+				}
+				if variant == "naive" && bench == "Pipeline" {
+					r.Outcome = results.OOM
+					r.TimeToOOMSeconds = ptr(0.5 + jitter)
+					r.PeakRSSBytes = 193 << 20
+				}
+				for i := 0; i < 40; i++ {
+					s := results.NoSample
+					s.T = time.Duration(i+1) * 25 * time.Millisecond
+					wig := float64((i*13)%7) * (20 << 10)
+					s.RSS = int64(float64(9<<20) + wig + grow*float64(i)/40)
+					s.Heap = 3 << 20
+					s.Buffered = int64((i*31)%64) << 10
+					if variant == "naive" {
+						s.Buffered = int64(grow * float64(i) / 40)
+					}
+					s.Written = int64(i) << 20
+					r.Series = append(r.Series, s)
+				}
+				if tw != nil {
+					tw(&r)
+				}
+				set.Runs = append(set.Runs, r)
+			}
+		}
+	}
+	return set
+}
+
+// load writes set to a folder and loads it back as label.
+func load(t testing.TB, set *results.Set, label string) *Input {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), label)
+	if err := set.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	in, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Label = label
+	return in
+}
+
+// regressed is the head of the gate tests: LineWriter/drain uses 30% more
+// RSS, buffers past its bound and grows; Pipeline/drain is killed twice.
+func regressed(r *results.Run) {
+	if r.Variant != "drain" {
+		return
+	}
+	switch r.Bench {
+	case "LineWriter":
+		r.PeakRSSBytes = r.PeakRSSBytes * 13 / 10
+		*r.MaxBufferedBytes = 512 << 10
+		for i := range r.Series {
+			r.Series[i].RSS += int64(i) << 20 / 2
+		}
+	case "Pipeline":
+		if r.Rep < 2 {
+			r.Outcome = results.OOM
+			r.TimeToOOMSeconds = ptr(0.8)
+		}
+	}
+}
+
+func TestCompareGolden(t *testing.T) {
+	base := load(t, fixture(6, "", nil), "old")
+	head := load(t, fixture(6, "", regressed), "new")
+	one, err := CompareOne(base, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.By != "variant" || strings.Join(one.Columns, ",") != "drain,naive" {
+		t.Errorf("one folder compares %s %v; want drain vs naive", one.By, one.Columns)
+	}
+	two, err := CompareInputs(base, head, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*Comparison{"compare-variants": one, "compare-old-new": two} {
+		for _, f := range []string{FormatText, FormatMarkdown} {
+			var buf bytes.Buffer
+			if err := c.Write(&buf, f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+"."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
+		}
+	}
+	// CSV and JSON are for programs: they parse, and carry every cell.
+	var buf bytes.Buffer
+	if err := two.Write(&buf, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) < 2 || recs[0][0] != "unit" {
+		t.Fatalf("csv: %v %v", recs, err)
+	}
+	buf.Reset()
+	if err := two.Write(&buf, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		Columns []string
+		Tables  []struct {
+			Unit string
+			Rows []struct {
+				Deltas []struct {
+					Significant bool
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &js); err != nil || len(js.Tables) == 0 {
+		t.Fatalf("json: %v\n%s", err, buf.String())
+	}
+	// The peak RSS of LineWriter/drain rose 30% over 6+6 runs: significant.
+	for _, tb := range two.Tables {
+		if tb.Unit == results.UnitPeakRSS {
+			d := tb.Rows[0].Deltas[0]
+			if !d.Significant || d.Pct < 25 || d.Pct > 35 {
+				t.Errorf("peak RSS delta %+v; want about +30%%, significant", d)
+			}
+		}
+	}
+}
+
+func TestGateFindsEachKindOfRegression(t *testing.T) {
+	base := load(t, fixture(6, "", nil), "old")
+	head := load(t, fixture(6, "", regressed), "new")
+
+	v, err := Gate(base, head, GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Regressed {
+		t.Fatal("gate passed a regressed head")
+	}
+	kinds := map[string]bool{}
+	for _, f := range v.Findings {
+		kinds[f.Kind+" "+f.Bench] = true
+	}
+	for _, want := range []string{
+		"metric LineWriter/variant=drain/hwm=64KiB",
+		"growth LineWriter/variant=drain/hwm=64KiB",
+		"bound LineWriter/variant=drain/hwm=64KiB",
+		"outcome Pipeline/variant=drain/hwm=64KiB",
+	} {
+		if !kinds[want] {
+			t.Errorf("no %q finding; findings: %+v", want, v.Findings)
+		}
+	}
+	for _, f := range []string{FormatText, FormatMarkdown} {
+		var buf bytes.Buffer
+		if err := v.Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "gate-regressed."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
+	}
+}
+
+func TestGatePassesSameAndListsOneSided(t *testing.T) {
+	base := load(t, fixture(6, "", nil), "old")
+	head := load(t, fixture(6, "", nil), "new")
+	// A benchmark only in head, one only in base.
+	head.Results[0].Name = []byte("NewBench/variant=drain")
+	v, err := Gate(base, head, GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Regressed {
+		t.Errorf("same data regressed: %+v", v.Findings)
+	}
+	if len(v.OnlyHead) != 1 || v.OnlyHead[0] != "NewBench/variant=drain" {
+		t.Errorf("only in head: %v", v.OnlyHead)
+	}
+	var buf bytes.Buffer
+	v.WriteText(&buf)
+	if !strings.Contains(buf.String(), "Only in the candidate (new, nothing to compare with):\n  NewBench/variant=drain") {
+		t.Errorf("one-sided benchmark not listed:\n%s", buf.String())
+	}
+}
+
+func TestGateTooFewRunsJudgesByThreshold(t *testing.T) {
+	base := load(t, fixture(3, "", nil), "old")
+	head := load(t, fixture(3, "", regressed), "new")
+	v, err := Gate(base, head, GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metric *Finding
+	for i, f := range v.Findings {
+		if f.Kind == "metric" && f.Unit == results.UnitPeakRSS {
+			metric = &v.Findings[i]
+		}
+	}
+	if metric == nil || !strings.Contains(metric.Message, "too few runs for a significance test, judged by the threshold alone") {
+		t.Errorf("peak RSS finding %+v", metric)
+	}
+	if !strings.Contains(strings.Join(v.Notes, "\n"), "n=3+3 runs are too few for the Mann-Whitney U test") {
+		t.Errorf("notes %q", v.Notes)
+	}
+	// A higher threshold lets the 30% through.
+	var opts GateOptions
+	if err := opts.ParseThreshold("peak-RSS-B=40%"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = Gate(base, head, opts)
+	for _, f := range v.Findings {
+		if f.Unit == results.UnitPeakRSS {
+			t.Errorf("peak RSS failed above a 40%% threshold: %s", f.Message)
+		}
+	}
+	for _, bad := range []string{"peak-RSS-B", "peak-RSS-B=ten%", "=10%", "peak-RSS-B=10"} {
+		if err := opts.ParseThreshold(bad); err == nil {
+			t.Errorf("ParseThreshold(%q) accepted", bad)
+		}
+	}
+}
+
+func TestGateSidesOfOneFolder(t *testing.T) {
+	set := fixture(6, results.SideBase, nil)
+	head := fixture(6, results.SideHead, regressed)
+	set.Runs = append(set.Runs, head.Runs...)
+	for i := range set.Runs {
+		set.Runs[i].Index = i
+	}
+	in := load(t, set, "both")
+	b, h, ok := in.Split()
+	if !ok || len(b.Set.Runs) != 24 || len(h.Set.Runs) != 24 {
+		t.Fatalf("split: %v", ok)
+	}
+	v, err := Gate(b, h, GateOptions{})
+	if err != nil || !v.Regressed {
+		t.Fatalf("gate of sides: %v %v", v, err)
+	}
+	c, _ := CompareOne(in, Options{})
+	if c.By != "side" || strings.Join(c.Columns, ",") != "base,head" {
+		t.Errorf("compare of a folder with sides: %s %v", c.By, c.Columns)
+	}
+}
+
+func TestLoadRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(data), 0o644)
+		return p
+	}
+	good := filepath.Join(dir, "good")
+	if err := fixture(2, "", nil).WriteDir(good); err != nil {
+		t.Fatal(err)
+	}
+	nosamples := filepath.Join(dir, "nosamples")
+	fixture(2, "", nil).WriteDir(nosamples)
+	os.RemoveAll(filepath.Join(nosamples, "samples"))
+	truncated := filepath.Join(dir, "truncated")
+	set := fixture(2, "", nil)
+	set.WriteDir(truncated)
+	csvPath := filepath.Join(truncated, set.Runs[0].Samples)
+	data, _ := os.ReadFile(csvPath)
+	os.WriteFile(csvPath, data[:len(data)-20], 0o644)
+	os.MkdirAll(filepath.Join(dir, "empty"), 0o755)
+	for name, c := range map[string]struct{ path, want string }{
+		"garbage":     {write("garbage.txt", "hello\nworld\n"), "has no benchmark results"},
+		"bad line":    {write("bad.txt", "BenchmarkX 1 2 ns/op extra\n"), "not Go benchmark format"},
+		"missing":     {filepath.Join(dir, "nope"), "cannot read"},
+		"empty dir":   {filepath.Join(dir, "empty"), "not a bpbench output folder"},
+		"no runs":     {filepath.Dir(write("noruns/runs.json", "[]")), "no runs"},
+		"bad json":    {filepath.Dir(write("badjson/runs.json", "[{")), "not valid runs JSON"},
+		"no samples":  {nosamples, "is missing (named by run"},
+		"truncated":   {truncated, "damaged or truncated"},
+		"bad outcome": {filepath.Dir(write("badout/runs.json", `[{"id":"a","name":"BenchmarkA","outcome":"great","samples":"samples/a.csv"}]`)), `unknown outcome "great"`},
+	} {
+		_, err := Load(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Load(%s) = %v; want an error containing %q", name, c.path, err, c.want)
+		}
+	}
+	in, err := Load(good)
+	if err != nil {
+		t.Fatalf("good folder: %v", err)
+	}
+	other, err := Load(write("units.txt", "BenchmarkLineWriter/variant=drain/hwm=64KiB 1 5 widgets/op\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CompareInputs(in, other, Options{}); err == nil || !strings.Contains(err.Error(), "mismatched units cannot be compared") {
+		t.Errorf("mismatched units: %v", err)
+	}
+}
+
+// BenchmarkGate decides on a folder of 10 cells × 10 runs with samples
+// (target: well under 1s).
+func BenchmarkGate(b *testing.B) {
+	mk := func(tw tweak) *results.Set {
+		set := &results.Set{}
+		for k := range 5 {
+			s := fixture(10, "", tw)
+			for _, r := range s.Runs {
+				r.Name = strings.Replace(r.Name, "/hwm", fmt.Sprintf("/k=%d/hwm", k), 1)
+				r.ID = fmt.Sprintf("%s-k%d", r.ID, k)
+				set.Runs = append(set.Runs, r)
+			}
+		}
+		return set
+	}
+	base, head := load(b, mk(nil), "old"), load(b, mk(regressed), "new")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Gate(base, head, GateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompare100k reads and compares 100,000 benchmark lines
+// (target: well under 1s).
+func BenchmarkCompare100k(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("goos: linux\ngoarch: amd64\n")
+	for i := range 100000 {
+		fmt.Fprintf(&buf, "BenchmarkW%d/variant=%s 1 %d sec/op %d peak-RSS-B\n", i%50, []string{"drain", "naive"}[i%2], 1000+i%97, 10<<20+i%1013)
+	}
+	path := filepath.Join(b.TempDir(), "results.txt")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	b.ResetTimer()
+	for b.Loop() {
+		in, err := Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := CompareOne(in, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
