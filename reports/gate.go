@@ -143,7 +143,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 		}
 		for _, r := range t.Rows {
 			d := r.Deltas[0]
-			if d == nil {
+			if d == nil || isControl(r.Bench) {
 				continue
 			}
 			old, new := r.Cells[0], r.Cells[1]
@@ -182,6 +182,13 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	return v, nil
 }
 
+// isControl reports whether a benchmark is a naive variant: the control
+// that shows what happens without backpressure. Its figures depend on the
+// race between producer and sink and swing widely from run to run, so the
+// gate shows them but does not judge them, and of its outcomes only a new
+// crash or timeout counts (an oom is what a naive run is for).
+func isControl(bench string) bool { return strings.Contains(bench, "/variant=naive") }
+
 // benchKey is a run's benchmark name as the tables show it.
 func benchKey(name string) string { return strings.TrimPrefix(name, "Benchmark") }
 
@@ -205,6 +212,9 @@ func outcomeFindings(base, head *Input, fail func(Finding)) {
 			}
 			t.counts[o]++
 			t.n++
+			if o == results.OOM && isControl(name) {
+				return
+			}
 			if o.Severity() > t.worst.Severity() {
 				t.worst = o
 			}
