@@ -158,8 +158,14 @@ func TestDefaults_D3_TransformSidesSeparately(t *testing.T) {
 		}{
 			{"one sets both", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(5)}, 5, 5, false, false},
 			{"separate", streamcore.TransformOptions[[]byte]{ReadableHighWaterMark: streamcore.HWM(3), WritableHighWaterMark: streamcore.HWM(7)}, 3, 7, false, false},
-			{"override readable", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(5), ReadableHighWaterMark: streamcore.HWM(0)}, 0, 5, false, false},
-			{"override writable", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(5), WritableHighWaterMark: streamcore.HWM(9)}, 5, 9, false, false},
+			// As in Node (test-stream-transform-split-highwatermark.js):
+			// highWaterMark wins over the per-side options, and a readable
+			// side of 0 makes the writable side 0 unless it is set above 0.
+			{"one wins over readable", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(5), ReadableHighWaterMark: streamcore.HWM(0)}, 5, 5, false, false},
+			{"one wins over writable", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(5), WritableHighWaterMark: streamcore.HWM(9)}, 5, 5, false, false},
+			{"readable 0 makes writable 0", streamcore.TransformOptions[[]byte]{ReadableHighWaterMark: streamcore.HWM(0)}, 0, 0, false, false},
+			{"readable 0, writable set", streamcore.TransformOptions[[]byte]{ReadableHighWaterMark: streamcore.HWM(0), WritableHighWaterMark: streamcore.HWM(100)}, 0, 100, false, false},
+			{"one 0, writable set", streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(0), WritableHighWaterMark: streamcore.HWM(100)}, 0, 100, false, false},
 			{"readable object mode", streamcore.TransformOptions[[]byte]{ReadableObjectMode: true}, 16, 64 << 10, true, false},
 		} {
 			tr, err := streamcore.NewTransform(id, c.opts)

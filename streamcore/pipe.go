@@ -71,57 +71,79 @@ func (r *Readable[T]) pipeData(chunk T) {
 	}
 }
 
-// awaitPipeDrain pauses r until p's destination drains (once per false).
+// awaitPipeDrain pauses r until p's destination drains. As in Node, every
+// false write pauses the source, even one made after the source was
+// resumed while it already waited (by Resume, or by piping it into another
+// destination); the drain listener is attached once per wait.
 func (r *Readable[T]) awaitPipeDrain(p *pipeDest[T]) {
 	r.mu.Lock()
-	if p.waiting {
-		r.mu.Unlock()
-		return
+	attach := !p.waiting
+	if attach {
+		p.waiting = true
+		r.awaitDrain++
 	}
-	p.waiting = true
-	r.awaitDrain++
 	r.mu.Unlock()
 	r.Pause()
-	p.dst.OnceDrain(func() { r.pipeDrained(p) })
+	if attach {
+		p.dst.OnceDrain(func() { r.pipeDrained(p) })
+	}
 }
 
 func (r *Readable[T]) pipeDrained(p *pipeDest[T]) {
 	r.mu.Lock()
-	if p.waiting {
-		p.waiting = false
-		r.awaitDrain--
+	if !p.waiting {
+		r.mu.Unlock()
+		return // unpiped meanwhile
 	}
-	resume := r.awaitDrain == 0 && len(r.pipes) > 0
+	p.waiting = false
+	r.awaitDrain--
+	resume := r.awaitDrain == 0 && r.dataListenersLocked() > 0
 	r.mu.Unlock()
 	if resume {
 		r.Resume()
 	}
 }
 
-// Unpipe detaches dst from r (P4): dst is not ended, r keeps its data, and
-// r pauses when no destination is left.
+// dataListenersLocked counts the data listeners as Node would: the user's,
+// plus one per pipe.
+func (r *Readable[T]) dataListenersLocked() int {
+	n := len(r.onData) + len(r.pipes)
+	if r.piped {
+		n-- // the one listener all pipes share
+	}
+	return n
+}
+
+// Unpipe detaches dst from r (P4): dst is not ended and r keeps its data.
+// r pauses when no destination is left; if r was waiting for dst's drain
+// and waits for nothing else, it resumes when a data listener remains (a
+// user's OnData, or another pipe), as in Node (P6).
 func (r *Readable[T]) Unpipe(dst *Writable[T]) {
 	r.mu.Lock()
-	found := false
+	var found *pipeDest[T]
 	for i, p := range r.pipes {
 		if p.dst == dst {
-			if p.waiting {
-				p.waiting = false
-				r.awaitDrain--
-			}
+			found = p
 			r.pipes = append(r.pipes[:i], r.pipes[i+1:]...)
-			found = true
 			break
 		}
 	}
+	if found == nil {
+		r.mu.Unlock()
+		return
+	}
+	awaited := found.waiting
+	if awaited {
+		found.waiting = false
+		r.awaitDrain--
+	}
 	empty := len(r.pipes) == 0
-	resume := !empty && r.awaitDrain == 0
+	resume := awaited && r.awaitDrain == 0 && r.dataListenersLocked() > 0
 	r.mu.Unlock()
-	switch {
-	case !found:
-	case empty:
+	if empty {
 		r.Pause()
-	case resume:
+	}
+	if resume {
 		r.Resume()
 	}
 }

@@ -438,6 +438,11 @@ func (r *Readable[T]) run() {
 			r.mu.Lock()
 		case r.flowing == flowOn && len(r.buf) > 0:
 			c := r.shiftLocked()
+			if len(r.buf) == 0 {
+				// As Node's read() that returns the last chunk after
+				// push(null): end follows even if a listener pauses now.
+				r.noteEmptyLocked()
+			}
 			fns := r.onData
 			r.mu.Unlock()
 			for _, fn := range fns {

@@ -15,8 +15,11 @@ type TransformFunc[I, O any] func(ctx context.Context, chunk I, push func(O) boo
 // TransformOptions configures a Transform. The zero value is byte mode on
 // both sides with the default highWaterMark.
 type TransformOptions[O any] struct {
-	// HighWaterMark sets both sides (D3); ReadableHighWaterMark and
-	// WritableHighWaterMark override it for one side. nil means the default.
+	// HighWaterMark sets both sides and, as in Node, wins over the
+	// per-side fields (D3); ReadableHighWaterMark and WritableHighWaterMark
+	// set one side when it is nil. A readable side of 0 makes the writable
+	// side 0 too unless WritableHighWaterMark is above 0 (Node's Transform
+	// buffers on one side only). nil means the default.
 	HighWaterMark         *int
 	ReadableHighWaterMark *int
 	WritableHighWaterMark *int
@@ -54,13 +57,7 @@ type Transform[I, O any] struct {
 // NewTransform returns a Transform applying fn.
 func NewTransform[I, O any](fn TransformFunc[I, O], opts TransformOptions[O]) (*Transform[I, O], error) {
 	t := &Transform[I, O]{fn: fn, flush: opts.Flush, pull: make(chan struct{}, 1), done: make(chan struct{})}
-	rh, wh := opts.HighWaterMark, opts.HighWaterMark
-	if opts.ReadableHighWaterMark != nil {
-		rh = opts.ReadableHighWaterMark
-	}
-	if opts.WritableHighWaterMark != nil {
-		wh = opts.WritableHighWaterMark
-	}
+	rh, wh := transformHWMs(opts.HighWaterMark, opts.ReadableHighWaterMark, opts.WritableHighWaterMark)
 	r, err := NewReadable[O](transformSource[I, O]{t}, ReadableOptions{HighWaterMark: rh, ObjectMode: opts.ObjectMode || opts.ReadableObjectMode})
 	if err != nil {
 		return nil, err
@@ -92,14 +89,36 @@ func NewTransform[I, O any](fn TransformFunc[I, O], opts TransformOptions[O]) (*
 	return t, nil
 }
 
+// transformHWMs resolves a Transform's per-side highWaterMarks as Node's
+// Duplex and Transform do (D3): HighWaterMark, when set, wins over the
+// per-side values; a readable side of 0 makes the writable side 0 too
+// unless WritableHighWaterMark is set above 0, so that the transform
+// buffers on one side only.
+func transformHWMs(both, readable, writable *int) (rh, wh *int) {
+	rh, wh = readable, writable
+	if both != nil {
+		rh, wh = both, both
+	}
+	if rh != nil && *rh == 0 {
+		wh = HWM(0)
+		if writable != nil && *writable != 0 {
+			wh = writable
+		}
+	}
+	return rh, wh
+}
+
 type transformSink[I, O any] struct{ t *Transform[I, O] }
 
 func (s transformSink[I, O]) Write(ctx context.Context, chunk I) error {
 	t := s.t
+	before := t.Readable.Length()
 	if err := t.fn(ctx, chunk, t.Readable.Push); err != nil {
 		return err
 	}
-	if t.selfPaced {
+	if t.selfPaced || t.Readable.Length() == before {
+		// As in Node, a chunk that pushed nothing completes at once even
+		// when the readable side is full: only output is held for a reader.
 		return nil
 	}
 	return t.waitRoom(ctx)

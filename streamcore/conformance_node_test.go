@@ -1,0 +1,205 @@
+package streamcore_test
+
+// Flow-control paths found to differ from Node 20 (issue 8), each checked
+// against the equivalent JavaScript run by node, and ports of the Node
+// tests that cover them (test/parallel/test-stream-*.js in nodejs/node;
+// the file each comes from is named in the test's comment).
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"testing/synctest"
+
+	"github.com/bpbench/bpbench/streamcore"
+)
+
+// TestPipe_P6_FalseWritePausesAgain ports
+// test-stream-pipe-await-drain-manual-resume.js: a source resumed by hand
+// while it waits for its destination's drain pauses again on the next false
+// write, so the destination never takes more than its highWaterMark plus a
+// chunk per resume.
+func TestPipe_P6_FalseWritePausesAgain(t *testing.T) {
+	hundred := func(d byte) []byte { return bytes.Repeat([]byte{d}, 100) }
+	t.Run("manual resume", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var l ctLog
+			src := ctNewR[[]byte](t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+			src.OnPause(func() { l.add("pause") })
+			g := newCtSink[[]byte](nil, true)
+			dst := ctNewW(t, g, 5)
+			finished := make(chan struct{})
+			dst.OnFinish(func() { close(finished) })
+			streamcore.Pipe(src, dst, streamcore.PipeOptions{})
+			src.Push(hundred('a')) // fills the writable: first pause
+			src.Push(hundred('b'))
+			src.Push(hundred('c'))
+			src.PushEnd()
+			first := g.expect(t, "write:"+string(hundred('a')))
+			synctest.Wait()
+			l.want(t, "pause")
+			src.Resume()
+			synctest.Wait()
+			// The next write returned false again: paused again, with the
+			// third chunk still in the source.
+			l.want(t, "pause", "pause")
+			if dst.Length() != 200 || src.Length() != 100 || !src.IsPaused() {
+				t.Fatalf("after resume: dst %d, src %d, paused %v; want 200, 100, true", dst.Length(), src.Length(), src.IsPaused())
+			}
+			first.reply <- nil
+			ctAnswerUntil(t, finished, g)
+			if got := len(g.received()); got != 3 {
+				t.Fatalf("%d chunks reached the sink, want 3", got)
+			}
+		})
+	})
+	t.Run("piped into a second destination", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			src := ctNewR[[]byte](t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+			slow := newCtSink[[]byte](nil, true)
+			d1 := ctNewW(t, slow, 5)
+			d2 := ctNewW(t, newCtSink[[]byte](nil, false), -1)
+			streamcore.Pipe(src, d1, streamcore.PipeOptions{})
+			src.Push(hundred('a'))
+			inflight := slow.expect(t, "write:"+string(hundred('a')))
+			synctest.Wait()
+			if !src.IsPaused() {
+				t.Fatal("not paused by the false write")
+			}
+			src.Push(hundred('b'))
+			src.Push(hundred('c'))
+			streamcore.Pipe(src, d2, streamcore.PipeOptions{}) // resumes src, as in Node
+			synctest.Wait()
+			// b went to both; d1 said false again, so c waits in src.
+			if d1.Length() != 200 || src.Length() != 100 || !src.IsPaused() {
+				t.Fatalf("d1 %d, src %d, paused %v; want 200, 100, true", d1.Length(), src.Length(), src.IsPaused())
+			}
+			inflight.reply <- nil
+			src.PushEnd()
+			ctAnswerUntil(t, d1.Done(), slow)
+			<-d2.Done()
+		})
+	})
+}
+
+// TestPipe_P7_UnpipeAwaitedResumes: unpiping the destination the source
+// waits for resumes the source when a data listener remains, and leaves it
+// paused when none does (checked against node 20; Node's cleanup calls the
+// pipe's ondrain, which resumes a source with data listeners).
+func TestPipe_P7_UnpipeAwaitedResumes(t *testing.T) {
+	for _, listener := range []bool{true, false} {
+		name := map[bool]string{true: "data listener remains", false: "no listener"}[listener]
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := ctNewR[[]byte](t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+				g := newCtSink[[]byte](nil, true)
+				dst := ctNewW(t, g, 15)
+				streamcore.Pipe(src, dst, streamcore.PipeOptions{})
+				var got int
+				if listener {
+					src.OnData(func(c []byte) { got += len(c) })
+				}
+				src.Push(ctB("0123456789"))
+				inflight := g.expect(t, "write:0123456789")
+				src.Push(ctB("0123456789")) // dst at 20 ≥ 15: paused
+				synctest.Wait()
+				src.Push(ctB("0123456789"))
+				synctest.Wait()
+				if !src.IsPaused() || src.Length() != 10 {
+					t.Fatalf("paused %v, src length %d; want waiting for drain with a chunk kept", src.IsPaused(), src.Length())
+				}
+				src.Unpipe(dst)
+				synctest.Wait()
+				if listener {
+					src.PushEnd()
+					ctWait(t, src.Done(), "the source to end after resuming")
+					if got != 30 {
+						t.Errorf("the data listener saw %d bytes, want 30", got)
+					}
+				} else if !src.IsPaused() || src.Flowing() {
+					t.Error("resumed with no data listener")
+				}
+				inflight.reply <- nil
+				ctDrainGate(t, dst, g)
+			})
+		})
+	}
+}
+
+// TestReadable_R9_EndAfterPauseOnLastChunk: after PushEnd, a consumer
+// that pauses in the data listener of the last chunk still gets end once the
+// buffer is empty (node 20: "data:a data:b end", paused true).
+func TestReadable_R9_EndAfterPauseOnLastChunk(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l ctLog
+		r := ctNewR[string](t, &ctManual[string]{}, streamcore.ReadableOptions{ObjectMode: true})
+		r.OnData(func(c string) {
+			l.add("data:%s", c)
+			if c == "b" {
+				r.Pause()
+			}
+		})
+		r.OnEnd(func() { l.add("end") })
+		r.Push("a")
+		r.Push("b")
+		r.PushEnd()
+		ctWait(t, r.Done(), "end and close")
+		l.want(t, "data:a", "data:b", "end")
+		if !r.IsPaused() || !r.Ended() {
+			t.Fatalf("paused %v ended %v; want both", r.IsPaused(), r.Ended())
+		}
+	})
+}
+
+// TestTransform_T4_HeldOnlyWithOutput: as in Node's Transform (a write's
+// callback is held only when the chunk pushed output and the readable side
+// is full), a chunk that produces nothing completes at once, so finish does
+// not wait for a reader; one that produced output into a full readable side
+// is held until a reader asks, so finish waits for one (node 20: finish
+// only after a read).
+func TestTransform_T4_HeldOnlyWithOutput(t *testing.T) {
+	t.Run("no output, no hold", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			n := 0
+			tr, err := streamcore.NewTransform(func(_ context.Context, c []byte, push func([]byte) bool) error {
+				n++
+				if n == 1 {
+					push(c)
+				}
+				return nil
+			}, streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(10)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tr.Destroy(nil) })
+			finished := make(chan struct{})
+			tr.Writable.OnFinish(func() { close(finished) })
+			tr.Writable.Write(bytes.Repeat([]byte{'x'}, 5)) // readable side 5 < 10: not held
+			tr.Writable.Write(bytes.Repeat([]byte{'y'}, 10))
+			tr.Writable.Write(bytes.Repeat([]byte{'z'}, 10))
+			tr.Writable.End(nil)
+			ctWait(t, finished, "finish without a reader")
+		})
+	})
+	t.Run("output held until read", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tr := ctIdentity(t, nil, streamcore.TransformOptions[[]byte]{HighWaterMark: streamcore.HWM(10)})
+			finished := make(chan struct{})
+			tr.Writable.OnFinish(func() { close(finished) })
+			for i := 0; i < 3; i++ {
+				tr.Writable.Write(bytes.Repeat([]byte{'x'}, 10))
+			}
+			tr.Writable.End(nil)
+			synctest.Wait()
+			if ctClosed(finished) {
+				t.Fatal("finished with output held and no reader")
+			}
+			for !ctClosed(finished) {
+				if _, err := tr.Readable.Next(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+			}
+		})
+	})
+}
