@@ -10,9 +10,11 @@
 // Run starts one child per run, one at a time. A suite's runs are
 // interleaved — rep 0 of every cell, then rep 1, and so on — so that drift
 // in the machine (thermal, page cache, a noisy neighbour) spreads over all
-// cells instead of landing on one. Config.Shard selects runs i%N == I of
-// that list, so N machines can split a suite and Merge can put it back
-// together. Config.Warmup first runs each cell once, capped at
+// cells instead of landing on one; within a group of cells (one benchmark
+// and its parameters: both variants and, with Cell.Side, both the base and
+// the head binary) odd reps run in reverse order. Config.Shard keeps whole
+// groups on one machine, dealt by expected time, so every pair is compared
+// on the same hardware, and results.Merge puts the shards back together. Config.Warmup first runs each cell once, capped at
 // Config.WarmupTimeout, and discards it.
 //
 // Each child runs in its own process group (so a kill reaches sh -c and
@@ -77,12 +79,9 @@
 //
 // # Output folder
 //
-// WriteDir writes results.txt (Go benchmark format, written with
-// golang.org/x/perf/benchfmt, readable unchanged by benchstat), runs.json
-// (one object per run) and samples/*.csv, each atomically (temporary file,
-// then rename). ReadDir reads a folder back; Merge combines the folders of
-// several shards. See ResultsFile, SamplesHeader and RunResult for the
-// formats.
+// Run returns a results.Set; package internal/results owns the folder's
+// format (results.txt, runs.json, samples/*.csv), writes it atomically,
+// reads it back and merges shards.
 //
 // Running children needs Linux (/proc, process groups, waitid); elsewhere
 // Run returns a "not supported" error, while reading, merging and

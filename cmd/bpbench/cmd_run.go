@@ -68,8 +68,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return exitFailed
 	}
 	reports.Summary(e.stdout, res)
-	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: benchstat -col /variant %s\n",
-		opts.out, filepath.Join(opts.out, "results.txt"))
+	if opts.baseBin != "" {
+		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); judge head against base with: bpbench gate %s\n", opts.out, opts.out)
+	} else {
+		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: bpbench compare %s\n", opts.out, opts.out)
+	}
 	if runErr != nil {
 		fmt.Fprintf(e.stderr, "bpbench run: stopped early: %v (the runs measured before it are in %s)\n", runErr, opts.out)
 		return exitFailed

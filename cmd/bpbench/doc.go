@@ -9,6 +9,8 @@
 //	bpbench run [flags]                       run the suite, write an output folder, print a summary
 //	bpbench list [-v]                         workloads, variants, parameters and defaults
 //	bpbench workload NAME [flags]             run one workload in this process
+//	bpbench compare OLD [NEW]                 benchstat-style table: drain vs naive, base vs head, or OLD vs NEW
+//	bpbench gate --baseline OLD NEW | DIR     exit 1 when the candidate regressed, saying why
 //	bpbench merge DIR... --out DIR            merge the folders of several shards
 //
 // # bpbench run
@@ -28,7 +30,11 @@
 //	--interval DUR          sampling interval (default 5ms)
 //	--timeout DUR           per-run limit, outcome timeout (default 2m; 0 for none)
 //	--out DIR               output folder (default bpbench-out)
-//	--shard I/N             run only every N-th run starting at I; combine with bpbench merge
+//	--shard I/N             run only shard I of N: whole cells (both variants, both sides),
+//	                        dealt to shards by expected time; combine with bpbench merge
+//	--baseline-bin PATH     also run every Go cell with this bpbench binary (a pull request's
+//	                        base), interleaved with this one, into the same folder
+//	--baseline-commit SHA   the commit --baseline-bin was built from, recorded in its runs
 //	--warmup=false          skip the warm-up
 //	--cmd 'COMMAND'         measure your own command (sh -c) under the same caps, RSS only
 //	--lines N, --hwm SIZE[,SIZE…], --sink PATH|null, --rate SIZE, --input-size SIZE
@@ -44,8 +50,8 @@
 // # Output folder
 //
 //	results.txt    Go benchmark format: benchstat -col /variant results.txt
-//	               puts drain and naive side by side (sec/op, peak-RSS-B,
-//	               peak-heap-B, max-buffered-B, oom-runs, failed-runs)
+//	               puts drain and naive side by side; with --baseline-bin,
+//	               benchstat -col side puts base and head side by side
 //	runs.json      one object per run: workload, variant, params, rep,
 //	               outcome, wall_seconds, peak_rss_bytes, peak_heap_bytes,
 //	               max_buffered_bytes, time_to_oom_seconds, samples, ...
@@ -62,6 +68,78 @@
 // inputs of gzip-pipeline and slow-consumer are cached in
 // $TMPDIR/bpbench-input and reused by later runs (the warm-up creates them).
 //
+// The units of results.txt:
+//
+//	sec/op           wall time, only for runs that finished (outcome ok): a run
+//	                 killed at the cap after 2s never looks faster than one that
+//	                 finished in 8s
+//	peak-RSS-B       the child's peak resident set size (lower is better)
+//	peak-heap-B      the Go heap's peak, Go workloads only (lower is better)
+//	max-buffered-B   the most bytes the streams held at once, Go workloads
+//	                 only (lower is better)
+//	oom-runs         1 for a run killed out of memory, else 0: the mean is the
+//	                 fraction of runs that died (lower is better)
+//	failed-runs      1 for a timeout or crash, else 0 (lower is better)
+//	time-to-oom-sec  seconds until an oom run was killed (higher is better:
+//	                 it grew more slowly)
+//
+// A run measured with --baseline-bin also carries the file configuration
+// side: base or head, and its own commit.
+//
+// # bpbench compare
+//
+// bpbench compare OLD [NEW] prints, for every unit, one row per benchmark
+// (workload and parameters) with the median of its runs and its 95%
+// confidence interval in each column, the change of the medians and the
+// p-value of a Mann-Whitney U test (golang.org/x/perf's benchmath, as
+// benchstat). With one folder the columns are drain and naive (or base and
+// head for a --baseline-bin folder); with two, OLD and NEW. OLD and NEW may
+// be output folders, results.txt files or plain go test -bench output.
+// --format text|markdown|csv|json; --alpha (default 0.05).
+//
+// # bpbench gate
+//
+// bpbench gate --baseline OLD NEW judges NEW against OLD; bpbench gate DIR
+// judges the head side of a --baseline-bin folder against its base side. It
+// prints the verdict first, each reason on a line, then every table, and
+// exits 0 (no regression), 1 (regression) or 2 (bad input). A regression is:
+//
+//   - a metric worse than its threshold and significant at --alpha
+//     (Mann-Whitney U). Default thresholds: sec/op 20%, peak-RSS-B 10%,
+//     peak-heap-B 25%, max-buffered-B 25%, units of go test -bench 10%;
+//     change them with --threshold UNIT=PCT (repeatable). With too few runs
+//     for the test to ever reach alpha (fewer than 4+4 at 0.05) the gate
+//     says so and judges by the threshold alone;
+//   - an outcome that got worse in any run: ok to timeout, crash or oom;
+//   - memory that is no longer flat in a drain-aware run: after the first
+//     quarter of the run, a least-squares line through its RSS and through
+//     its buffered bytes may rise at most max(4MiB, 32KiB per MiB written)
+//     and max(1MiB, the highWaterMark, 32KiB per MiB written); a run with
+//     fewer than 8 samples after warm-up is not judged (and listed);
+//   - a drain-aware run that buffered more than backpressure promises: the
+//     highWaterMark plus the largest chunk, summed over its streams, when the
+//     workload reports it.
+//
+// Naive variants are the control: their figures swing with the race between
+// producer and sink, so the gate shows them but judges only a new crash or
+// timeout. Benchmarks on one side only are listed, never skipped; with none
+// in common the gate refuses (exit 2). --format text|markdown|json;
+// --summary FILE appends the Markdown verdict to FILE (for
+// $GITHUB_STEP_SUMMARY).
+//
+// scripts/ci-gate.sh BASE_REF builds the base in a temporary worktree, runs
+// the suite with --baseline-bin and gates it; .github/workflows/bench-gate.yml
+// runs it on pull requests.
+//
+// # bpbench merge
+//
+// bpbench merge DIR... --out DIR combines the folders of the shards of one
+// suite. It refuses, naming the difference, folders measured at another
+// commit, with another count, memlimit, hard limit, interval, timeout,
+// number of shards or suite (workloads, variants, parameters), a shard
+// given twice, a missing shard of the I/N set (unless --allow-partial,
+// which says which are missing), and an --out that is one of the inputs.
+//
 // # bpbench workload
 //
 // bpbench workload NAME --variant drain|naive [--lines N] [--hwm SIZE]
@@ -72,6 +150,8 @@
 // # Exit codes
 //
 // 0 ok; 1 a run could not be measured at all (or Ctrl-C stopped the suite;
-// what was measured is still written); 2 bad usage or unreadable input,
+// what was measured is still written), or gate found a regression; 2 bad
+// usage or unreadable input (a folder without runs.json, missing or
+// truncated samples, garbage results, mismatched units),
 // with a message naming the problem and the fix, before anything runs.
 package main
