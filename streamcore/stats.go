@@ -15,6 +15,10 @@ type Stats struct {
 	FalseReturns int64         // writes that returned false
 	Drains       int64         // drain events emitted
 	DrainWait    time.Duration // total time producers spent waiting for drain (WaitDrain, OnceDrain, Drain)
+	// DrainListeners is the number of drain listeners attached now
+	// (OnDrain and OnceDrain): it grows without bound when a producer
+	// attaches a persistent listener at every stall.
+	DrainListeners int64
 }
 
 // Add returns the field-by-field sum of s and o: the counters of several
@@ -28,5 +32,7 @@ func (s Stats) Add(o Stats) Stats {
 		FalseReturns: s.FalseReturns + o.FalseReturns,
 		Drains:       s.Drains + o.Drains,
 		DrainWait:    s.DrainWait + o.DrainWait,
+
+		DrainListeners: s.DrainListeners + o.DrainListeners,
 	}
 }

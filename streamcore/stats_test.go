@@ -6,9 +6,9 @@ import (
 )
 
 func TestStatsAdd(t *testing.T) {
-	a := Stats{Buffered: 1, PeakBuffered: 2, Writes: 3, FalseReturns: 4, Drains: 5, DrainWait: 6 * time.Second}
-	b := Stats{Buffered: 10, PeakBuffered: 20, Writes: 30, FalseReturns: 40, Drains: 50, DrainWait: 60 * time.Second}
-	want := Stats{Buffered: 11, PeakBuffered: 22, Writes: 33, FalseReturns: 44, Drains: 55, DrainWait: 66 * time.Second}
+	a := Stats{Buffered: 1, PeakBuffered: 2, Writes: 3, FalseReturns: 4, Drains: 5, DrainWait: 6 * time.Second, DrainListeners: 7}
+	b := Stats{Buffered: 10, PeakBuffered: 20, Writes: 30, FalseReturns: 40, Drains: 50, DrainWait: 60 * time.Second, DrainListeners: 70}
+	want := Stats{Buffered: 11, PeakBuffered: 22, Writes: 33, FalseReturns: 44, Drains: 55, DrainWait: 66 * time.Second, DrainListeners: 77}
 	if got := a.Add(b); got != want {
 		t.Errorf("Add = %+v, want %+v", got, want)
 	}

@@ -877,6 +877,7 @@ func (w *Writable[T]) Stats() Stats {
 	defer w.mu.Unlock()
 	s := w.stats
 	s.Buffered = w.length
+	s.DrainListeners = int64(len(w.onDrain) + len(w.onceDrain))
 	if !w.waitStart.IsZero() {
 		s.DrainWait += time.Since(w.waitStart)
 	}

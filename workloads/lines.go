@@ -23,7 +23,7 @@ func millionLineWriter() *Workload {
 		Bench:    "MillionLineWriter",
 		Seed:     "write-with-backpressure.js: 1,000,000 lines `line i` to big-output.txt, waiting for drain",
 		Model:    "a file on local disk; the stream hands batches to the file as one write (Node's writev), so the sink is usually faster than a drain-aware producer, and a naive producer outruns it only by the write calls in flight",
-		Variants: []Variant{Drain, Naive},
+		Variants: []Variant{Drain, Naive, DrainOn},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 1_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "big-output.txt"},
 		run:      lineWriter(false),
@@ -52,6 +52,9 @@ func lineWriter(unbatched bool) func(context.Context, *Env) error {
 		w, err := openLineSink(env.Params, unbatched)
 		if err != nil {
 			return err
+		}
+		if env.Variant == DrainOn {
+			return writeLinesOnDrain(ctx, env, w)
 		}
 		return writeLines(ctx, env, w)
 	}
@@ -87,4 +90,45 @@ func writeLines(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) e
 		}
 	}
 	return w.Close()
+}
+
+// writeLinesOnDrain is the seed's writeChunks with the mistake its last rule
+// warns about ("attach drain with once, not on"): at every stall it attaches
+// a persistent drain listener (Writable.OnDrain, Node's on('drain')). The
+// listeners pile up, one more per stall, and every drain calls each of them,
+// so each re-enters the write loop: the first writes until false, the
+// others write one line past the highWaterMark each and attach one more
+// listener. Their number doubles at every drain until the lines run out,
+// and so does what is buffered beyond the highWaterMark.
+//
+// As in Node, the loop runs on the stream's own goroutine (its event loop):
+// the first call is posted with OnceDrain, which runs it at once since no
+// drain is due, and later calls are drain listeners. So no drain can come
+// between a false Write and the listener being attached.
+func writeLinesOnDrain(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) error {
+	env.track(w.Stats)
+	n := env.Params.Lines
+	i := 0
+	var next func()
+	next = func() {
+		ok := true
+		for i < n && ok {
+			ok = w.Write(line(i))
+			i++
+		}
+		if i < n {
+			w.OnDrain(next) // the mistake: on, not once
+			return
+		}
+		w.End(nil)
+	}
+	w.OnceDrain(next)
+	select {
+	case <-w.Done():
+		return w.Err()
+	case <-ctx.Done():
+		w.Destroy(ctx.Err())
+		<-w.Done()
+		return ctx.Err()
+	}
 }

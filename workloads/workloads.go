@@ -15,19 +15,24 @@ import (
 // Variant is how a workload's producer treats backpressure.
 type Variant string
 
-// The two variants every paired workload has.
+// The two variants every paired workload has, and the mistake the seed's
+// last rule warns about, which million-line-writer also has.
 const (
 	Drain Variant = "drain" // honours write()'s false and waits for drain
 	Naive Variant = "naive" // ignores it
+	// DrainOn honours false but waits with a persistent drain listener
+	// attached at every stall (on instead of once): the listeners pile up
+	// and each drain re-enters the write loop once per listener.
+	DrainOn Variant = "drain-on"
 )
 
-// ParseVariant accepts "drain" or "naive".
+// ParseVariant accepts "drain", "naive" or "drain-on".
 func ParseVariant(s string) (Variant, error) {
 	switch Variant(s) {
-	case Drain, Naive:
+	case Drain, Naive, DrainOn:
 		return Variant(s), nil
 	}
-	return "", fmt.Errorf("unknown variant %q: use drain or naive", s)
+	return "", fmt.Errorf("unknown variant %q: use drain or naive, or drain-on where a workload has it", s)
 }
 
 // Params are a workload's knobs. Each workload uses some of them (see

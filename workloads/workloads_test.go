@@ -299,3 +299,34 @@ func TestExplicitZeroHWM(t *testing.T) {
 		t.Errorf("resolved hwm %q, want 0B", got)
 	}
 }
+
+// The seed's last rule as a workload: drain-on writes the same lines as
+// drain, but its persistent listeners pile up (doubling at every drain) and
+// their re-entrant writes buffer far past the highWaterMark.
+func TestMillionLineWriterDrainOnPilesUpListeners(t *testing.T) {
+	dir := t.TempDir()
+	p := Params{Lines: 100_000, HWM: streamcore.HWM(16 << 10)}
+	p.Sink = "on.txt"
+	on := runIn(t, dir, "million-line-writer", DrainOn, p)
+	p.Sink = "once.txt"
+	once := runIn(t, dir, "million-line-writer", Drain, p)
+	a, _ := os.ReadFile(filepath.Join(dir, "on.txt"))
+	b, _ := os.ReadFile(filepath.Join(dir, "once.txt"))
+	if len(a) == 0 || string(a) != string(b) {
+		t.Fatalf("drain-on wrote %d bytes, drain %d; want the same lines", len(a), len(b))
+	}
+	if once.DrainListeners != 0 {
+		t.Errorf("drain: %d listeners left; WaitDrain attaches none", once.DrainListeners)
+	}
+	// About 17 stalls: 2^16 listeners or more by the end.
+	if on.DrainListeners < 1000 {
+		t.Errorf("drain-on: %d drain listeners at the end; want them piled up (thousands)", on.DrainListeners)
+	}
+	if limit := int64(16<<10 + 16); once.PeakBuffered > limit {
+		t.Errorf("drain: peak buffered %d > HWM + one line", once.PeakBuffered)
+	}
+	if on.PeakBuffered < 8*(16<<10) {
+		t.Errorf("drain-on: peak buffered %d; want the re-entrant writes far past the HWM (16KiB)", on.PeakBuffered)
+	}
+	t.Logf("drain-on: %d listeners, peak buffered %d, %d drains; drain: peak %d, %d drains", on.DrainListeners, on.PeakBuffered, on.Drains, once.PeakBuffered, once.Drains)
+}
