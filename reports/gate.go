@@ -182,12 +182,21 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	return v, nil
 }
 
-// isControl reports whether a benchmark is a naive variant: the control
-// that shows what happens without backpressure. Its figures depend on the
-// race between producer and sink and swing widely from run to run, so the
-// gate shows them but does not judge them, and of its outcomes only a new
-// crash or timeout counts (an oom is what a naive run is for).
-func isControl(bench string) bool { return strings.Contains(bench, "/variant=naive") }
+// isControl reports whether a benchmark is a variant that gets
+// backpressure wrong on purpose (naive, drain-on): the control that shows
+// what happens without it. Its figures depend on the race between producer
+// and sink and swing widely from run to run, so the gate shows them but
+// does not judge them, and of its outcomes only a new crash or timeout
+// counts (an oom is what such a run is for). Benchmarks without a variant
+// (go test -bench output, --cmd) are judged in full.
+func isControl(bench string) bool {
+	for _, part := range strings.Split(bench, "/") {
+		if v, ok := strings.CutPrefix(part, "variant="); ok {
+			return v != "drain"
+		}
+	}
+	return false
+}
 
 // benchKey is a run's benchmark name as the tables show it.
 func benchKey(name string) string { return strings.TrimPrefix(name, "Benchmark") }

@@ -12,14 +12,30 @@ import (
 	"github.com/bpbench/bpbench/internal/results"
 
 	"github.com/bpbench/bpbench/internal/size"
+	"gonum.org/v1/gonum/stat"
 )
 
-// Summary writes the run's human table with one row per benchmark (cell), in suite
-// order: outcome counts, median wall time, the largest peak RSS, peak heap
-// and buffered bytes of its runs, and the median time to results.OOM of its oom
-// runs. Interrupted runs are counted but left out of the figures. "-" marks
-// a figure no run reported (external commands have no heap or buffer).
-func Summary(w io.Writer, set *results.Set) {
+// SummaryRow is one row of the run summary: a benchmark (cell) and side.
+type SummaryRow struct {
+	Workload, Variant, Params, Runs                 string
+	Wall, PeakRSS, PeakHeap, MaxBuffered, TimeToOOM string
+	OOM                                             bool // some run was killed out of memory
+}
+
+// SummaryHeader names SummaryRow's columns, as the table prints them.
+var SummaryHeader = []string{"WORKLOAD", "VARIANT", "PARAMS", "RUNS", "WALL (median)", "PEAK RSS", "PEAK HEAP", "MAX BUFFERED", "TIME TO OOM (median)"}
+
+func (r SummaryRow) cells() []string {
+	return []string{r.Workload, r.Variant, r.Params, r.Runs, r.Wall, r.PeakRSS, r.PeakHeap, r.MaxBuffered, r.TimeToOOM}
+}
+
+// SummaryRows summarizes a set with one row per benchmark (and side), in
+// suite order: outcome counts, median wall time, the largest peak RSS,
+// peak heap and buffered bytes of its runs, and the median time to OOM of
+// its oom runs. Interrupted runs are counted but left out of the figures.
+// "-" marks a figure no run reported (external commands have no heap or
+// buffer).
+func SummaryRows(set *results.Set) []SummaryRow {
 	type row struct {
 		first                *results.Run
 		counts               map[results.Outcome]int
@@ -39,7 +55,7 @@ func Summary(w io.Writer, set *results.Set) {
 			order = append(order, key)
 		}
 		rw.counts[run.Outcome]++
-		if run.Outcome == results.Interrupted {
+		if !run.Measured() {
 			continue
 		}
 		rw.walls = append(rw.walls, run.WallSeconds)
@@ -56,9 +72,7 @@ func Summary(w io.Writer, set *results.Set) {
 			rw.ooms = append(rw.ooms, *run.TimeToOOMSeconds)
 		}
 	}
-
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tVARIANT\tPARAMS\tRUNS\tWALL (median)\tPEAK RSS\tPEAK HEAP\tMAX BUFFERED\tTIME TO OOM (median)")
+	var out []SummaryRow
 	for _, name := range order {
 		rw := rows[name]
 		var params []string
@@ -83,10 +97,22 @@ func Summary(w io.Writer, set *results.Set) {
 			}
 			return seconds(median(v))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			orDash(rw.first.Workload), orDash(strings.TrimSpace(rw.first.Variant+" "+rw.first.Side)), orDash(strings.Join(params, " ")),
-			strings.Join(counts, ", "), secsOr(rw.walls), bytesOr(rw.rss > 0, rw.rss),
-			bytesOr(rw.haveHeap, rw.heap), bytesOr(rw.haveBuffer, rw.buf), secsOr(rw.ooms))
+		out = append(out, SummaryRow{
+			Workload: orDash(rw.first.Workload), Variant: orDash(strings.TrimSpace(rw.first.Variant + " " + rw.first.Side)),
+			Params: orDash(strings.Join(params, " ")), Runs: strings.Join(counts, ", "), Wall: secsOr(rw.walls),
+			PeakRSS: bytesOr(rw.rss > 0, rw.rss), PeakHeap: bytesOr(rw.haveHeap, rw.heap), MaxBuffered: bytesOr(rw.haveBuffer, rw.buf),
+			TimeToOOM: secsOr(rw.ooms), OOM: rw.counts[results.OOM] > 0,
+		})
+	}
+	return out
+}
+
+// Summary writes SummaryRows as an aligned table: what bpbench run prints.
+func Summary(w io.Writer, set *results.Set) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(SummaryHeader, "\t"))
+	for _, r := range SummaryRows(set) {
+		fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
 	}
 	tw.Flush()
 }
@@ -98,14 +124,12 @@ func orDash(s string) string {
 	return s
 }
 
+// median is the middle value (the mean of the two middle ones for an even
+// count), as benchstat's centre.
 func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return stat.Quantile(0.5, stat.LinInterp, s, nil)
 }
 
 func seconds(s float64) string {
