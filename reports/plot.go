@@ -1,8 +1,8 @@
 package reports
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"io"
@@ -268,8 +268,8 @@ func hline(p *plot.Plot, y, x1 float64, col color.Color, dashed bool) *plotter.L
 // group is the runs of one benchmark and its parameters (both variants).
 type group struct {
 	key, title, workload string
-	runs       map[string][]*results.Run // by variant
-	order      []string
+	runs                 map[string][]*results.Run // by variant
+	order                []string
 }
 
 // groupRuns groups measured runs by benchmark and parameters; a folder

@@ -193,4 +193,3 @@ func barFigure(name, title, ylabel string, labels, keys []string, all []series, 
 	}
 	return f
 }
-
