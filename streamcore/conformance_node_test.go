@@ -8,6 +8,7 @@ package streamcore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 
@@ -201,5 +202,120 @@ func TestTransform_T4_HeldOnlyWithOutput(t *testing.T) {
 				synctest.Wait()
 			}
 		})
+	})
+}
+
+// TestReadable_R10_ReadableEvent: OnReadable notifies a paused-mode
+// consumer when data can be read and once more at the end (node 20:
+// "readable read:ab readable read:c readable end", flowing false).
+func TestReadable_R10_ReadableEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l ctLog
+		r := ctNewR[string](t, &ctManual[string]{}, streamcore.ReadableOptions{})
+		r.OnReadable(func() {
+			l.add("readable")
+			for {
+				c, ok := r.Read(0)
+				if !ok {
+					return
+				}
+				l.add("read:%s", c)
+			}
+		})
+		r.OnEnd(func() { l.add("end") })
+		r.Push("a")
+		r.Push("b")
+		synctest.Wait()
+		r.Push("c")
+		synctest.Wait()
+		r.PushEnd()
+		ctWait(t, r.Done(), "end")
+		l.want(t, "readable", "read:ab", "readable", "read:c", "readable", "end")
+		if r.Flowing() {
+			t.Error("flowing with a readable listener")
+		}
+	})
+}
+
+// TestReadable_R11_RemoveListeners: the functions OnData, OnReadable and
+// OnDrain return remove the listener (Node's removeListener). Removing the
+// last data listener does not pause the stream; removing the last readable
+// listener lets a data listener make it flow (node 20: "readable
+// flowing=false d:a flowing true").
+func TestReadable_R11_RemoveListeners(t *testing.T) {
+	t.Run("data", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var l ctLog
+			r := ctNewR[[]byte](t, ctChunks("0", "1", "2"), streamcore.ReadableOptions{})
+			var remove func()
+			remove = r.OnData(func(c []byte) {
+				l.add("d:%s", c)
+				remove()
+			})
+			ctWait(t, r.Done(), "end")
+			l.want(t, "d:0")
+			if !r.Ended() {
+				t.Error("removing the data listener stopped the flow")
+			}
+		})
+	})
+	t.Run("readable then data", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var l ctLog
+			r := ctNewR[string](t, &ctManual[string]{}, streamcore.ReadableOptions{})
+			r.OnData(func(c string) { l.add("d:%s", c) })
+			remove := r.OnReadable(func() { l.add("readable") })
+			r.Push("a")
+			synctest.Wait()
+			l.add("flowing=%v", r.Flowing())
+			remove()
+			synctest.Wait()
+			l.want(t, "readable", "flowing=false", "d:a")
+			if !r.Flowing() {
+				t.Error("not flowing after the readable listener was removed")
+			}
+		})
+	})
+	t.Run("drain", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var l ctLog
+			g := newCtSink[[]byte](nil, true)
+			w := ctNewW(t, g, 1)
+			w.OnDrain(func() { l.add("kept") })
+			remove := w.OnDrain(func() { l.add("removed") })
+			remove()
+			remove() // a second call changes nothing
+			w.Write(ctB("x"))
+			g.expect(t, "write:x").reply <- nil
+			synctest.Wait()
+			l.want(t, "kept")
+			if s := w.Stats(); s.DrainListeners != 1 {
+				t.Errorf("%d drain listeners, want 1", s.DrainListeners)
+			}
+			ctDrainGate(t, w, g)
+		})
+	})
+}
+
+// TestWritable_E6_EndWithLastChunk: EndWith(chunk, cb) is Node's
+// end(chunk, cb): the chunk is written, then cb, then finish (node 20:
+// "w:last cb finish"); after End it fails with write after end.
+func TestWritable_E6_EndWithLastChunk(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l ctLog
+		w := ctNewW(t, newCtSink[[]byte](&l, false), -1)
+		w.OnFinish(func() { l.add("finish") })
+		w.EndWith(ctB("last"), l.cb("cb"))
+		<-w.Done()
+		l.want(t, "sink:write:last", "sink:final", "cb:nil", "finish", "sink:close")
+
+		var l2 ctLog
+		w2 := ctNewW(t, newCtSink[[]byte](nil, false), -1)
+		w2.End(nil)
+		w2.EndWith(ctB("late"), l2.cb("cb"))
+		<-w2.Done()
+		if !errors.Is(w2.Err(), streamcore.ErrWriteAfterEnd) {
+			t.Fatalf("err %v, want write after end", w2.Err())
+		}
 	})
 }

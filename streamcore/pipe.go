@@ -45,7 +45,7 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 			}
 		})
 		src.mu.Lock()
-		src.onData = append(src.onData, src.pipeData)
+		addListener(&src.mu, &src.onData, src.pipeData)
 		src.mu.Unlock()
 	}
 	if dst.NeedDrain() {

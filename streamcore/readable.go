@@ -79,7 +79,11 @@ type Readable[T any] struct {
 	waitCh     chan struct{}
 
 	pending  []func()
-	onData   []func(T)
+	onData   []*listener[func(T)]
+	// onReadable are the readable listeners; needReadable: the next time
+	// data (or the end) is there, they are due (Node's needReadable).
+	onReadable   []*listener[func()]
+	needReadable bool
 	onEnd    []func()
 	onClose  []func()
 	onError  []func(error)
@@ -233,6 +237,7 @@ func (r *Readable[T]) Read(n int) (chunk T, ok bool) {
 	r.startLocked()
 	if len(r.buf) == 0 {
 		r.noteEmptyLocked()
+		r.needReadable = true
 		return chunk, false
 	}
 	if r.object {
@@ -241,6 +246,7 @@ func (r *Readable[T]) Read(n int) (chunk T, ok bool) {
 		want := int64(n)
 		if n <= 0 || want > r.length {
 			if n > 0 && !r.eof {
+				r.needReadable = true
 				return chunk, false
 			}
 			want = r.length
@@ -249,6 +255,7 @@ func (r *Readable[T]) Read(n int) (chunk T, ok bool) {
 	}
 	if len(r.buf) == 0 {
 		r.noteEmptyLocked()
+		r.needReadable = true
 	}
 	return chunk, true
 }
@@ -336,14 +343,48 @@ func (r *Readable[T]) Next(ctx context.Context) (T, error) {
 }
 
 // OnData adds a data listener and, unless the stream was paused
-// explicitly, switches it to flowing mode (R6).
-func (r *Readable[T]) OnData(fn func(T)) {
+// explicitly, switches it to flowing mode (R6). The returned function
+// removes the listener again; as in Node, removing the last one does not
+// pause the stream (call Pause for that).
+func (r *Readable[T]) OnData(fn func(T)) (remove func()) {
 	r.mu.Lock()
-	r.onData = append(r.onData, fn)
+	remove = addListener(&r.mu, &r.onData, fn)
 	resume := r.flowing != flowPaused
 	r.mu.Unlock()
 	if resume {
 		r.Resume()
+	}
+	return remove
+}
+
+// OnReadable is the paused-mode consumer's notification (Node's readable
+// event, R10): fn is called on the stream's goroutine when data can be read
+// with Read, and once more at the end of the stream, when Read reports
+// nothing and end follows. After a notification the next one comes only
+// once Read has found the buffer empty (or returned nothing), so fn should
+// read until Read's ok is false. Attaching it pauses the stream and starts
+// the Source, as in Node; while a readable listener is attached, Resume and
+// OnData do not make the stream flow. The returned function removes fn;
+// when no readable listener is left, the stream flows again if it has data
+// listeners.
+func (r *Readable[T]) OnReadable(fn func()) (remove func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rm := addListener(&r.mu, &r.onReadable, fn)
+	r.flowing = flowPaused
+	r.needReadable = true
+	r.startLocked()
+	return func() {
+		rm()
+		r.mu.Lock()
+		resume := len(r.onReadable) == 0 && len(r.onData) > 0
+		if len(r.onReadable) == 0 && len(r.onData) == 0 {
+			r.flowing = flowNull
+		}
+		r.mu.Unlock()
+		if resume {
+			r.Resume()
+		}
 	}
 }
 
@@ -368,7 +409,7 @@ func (r *Readable[T]) Pause() {
 // stream's goroutine, before any data flows.
 func (r *Readable[T]) Resume() {
 	r.mu.Lock()
-	if r.flowing == flowOn {
+	if r.flowing == flowOn || len(r.onReadable) > 0 {
 		r.mu.Unlock()
 		return
 	}
@@ -436,6 +477,14 @@ func (r *Readable[T]) run() {
 				fn()
 			}
 			r.mu.Lock()
+		case r.needReadable && len(r.onReadable) > 0 && (len(r.buf) > 0 || r.eof && !r.drained):
+			r.needReadable = false
+			fns := r.onReadable
+			r.mu.Unlock()
+			for _, l := range fns {
+				l.fn()
+			}
+			r.mu.Lock()
 		case r.flowing == flowOn && len(r.buf) > 0:
 			c := r.shiftLocked()
 			if len(r.buf) == 0 {
@@ -445,8 +494,8 @@ func (r *Readable[T]) run() {
 			}
 			fns := r.onData
 			r.mu.Unlock()
-			for _, fn := range fns {
-				fn(c)
+			for _, l := range fns {
+				l.fn(c)
 			}
 			r.mu.Lock()
 		case r.eof && len(r.buf) == 0 && (r.flowing == flowOn || r.drained):

@@ -133,7 +133,7 @@ type Writable[T any] struct {
 
 	pending   []func() // callbacks to run on the flusher goroutine
 	endCbs    []func(error)
-	onDrain   []func()
+	onDrain   []*listener[func()]
 	onceDrain []func()
 	drainCh   chan struct{}
 	waitStart time.Time
@@ -401,6 +401,15 @@ func (w *Writable[T]) End(cb func(error)) {
 	}
 }
 
+// EndWith writes chunk as the last chunk and ends the stream (Node's
+// end(chunk, cb), E6): Write(chunk) then End(cb). If the stream had already
+// ended, the write fails with ErrWriteAfterEnd as any write after End does,
+// and cb gets that error.
+func (w *Writable[T]) EndWith(chunk T, cb func(error)) {
+	w.Write(chunk)
+	w.End(cb)
+}
+
 // Close ends the stream and waits until it has closed, returning the
 // stream's error, like closing an io.WriteCloser. It is End followed by
 // waiting on Done; it is not Destroy.
@@ -598,7 +607,9 @@ func (w *Writable[T]) takeDrainLocked() []func() {
 		return nil
 	}
 	fns := make([]func(), 0, len(w.onDrain)+len(w.onceDrain))
-	fns = append(fns, w.onDrain...)
+	for _, l := range w.onDrain {
+		fns = append(fns, l.fn)
+	}
 	fns = append(fns, w.onceDrain...)
 	w.onceDrain = nil
 	return fns
@@ -729,12 +740,15 @@ func (w *Writable[T]) OnceDrain(fn func()) {
 	w.startWaitLocked()
 }
 
-// OnDrain calls fn at every drain event (Node's on('drain')). Prefer
-// OnceDrain or WaitDrain in a write loop: a persistent listener re-enters it.
-func (w *Writable[T]) OnDrain(fn func()) {
+// OnDrain calls fn at every drain event (Node's on('drain')) until the
+// returned function is called to remove it (Node's removeListener). Prefer
+// OnceDrain or WaitDrain in a write loop: a persistent listener attached at
+// every stall piles up and re-enters the loop (the million-line-writer
+// workload's drain-on variant measures what that costs).
+func (w *Writable[T]) OnDrain(fn func()) (remove func()) {
 	w.mu.Lock()
-	w.onDrain = append(w.onDrain, fn)
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	return addListener(&w.mu, &w.onDrain, fn)
 }
 
 // Drain returns a channel closed at the next drain event, or when the stream
