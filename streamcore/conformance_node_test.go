@@ -248,10 +248,12 @@ func TestReadable_R11_RemoveListeners(t *testing.T) {
 			var l ctLog
 			r := ctNewR[[]byte](t, ctChunks("0", "1", "2"), streamcore.ReadableOptions{})
 			var remove func()
+			r.Pause() // so that the flow starts only once remove is set
 			remove = r.OnData(func(c []byte) {
 				l.add("d:%s", c)
 				remove()
 			})
+			r.Resume()
 			ctWait(t, r.Done(), "end")
 			l.want(t, "d:0")
 			if !r.Ended() {

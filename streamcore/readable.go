@@ -78,18 +78,18 @@ type Readable[T any] struct {
 	err        error
 	waitCh     chan struct{}
 
-	pending  []func()
-	onData   []*listener[func(T)]
+	pending []func()
+	onData  []*listener[func(T)]
 	// onReadable are the readable listeners; needReadable: the next time
 	// data (or the end) is there, they are due (Node's needReadable).
 	onReadable   []*listener[func()]
 	needReadable bool
-	onEnd    []func()
-	onClose  []func()
-	onError  []func(error)
-	onPause  []func()
-	onResume []func()
-	done     chan struct{}
+	onEnd        []func()
+	onClose      []func()
+	onError      []func(error)
+	onPause      []func()
+	onResume     []func()
+	done         chan struct{}
 
 	pipes       []*pipeDest[T]
 	pipeScratch []*pipeDest[T]
