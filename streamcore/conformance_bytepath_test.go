@@ -1,0 +1,168 @@
+package streamcore_test
+
+// The byte path of a Writable[[]byte] (CONFORMANCE.md, items B1-B4): Go
+// rules with no Node counterpart, since Node hands Buffers by reference
+// and runs producer and sink on one thread.
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/bpbench/bpbench/streamcore"
+)
+
+// B1: Write copies the chunk, so the caller may reuse it at once; a
+// Transform's writable side keeps chunks by reference (its function may
+// push them on).
+func TestBytePath_B1_WriteCopies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newCtSink[[]byte](nil, false)
+		w := ctNewW(t, g, -1)
+		buf := []byte("first")
+		w.Write(buf)
+		copy(buf, "XXXXX")
+		w.Write(buf)
+		w.End(nil)
+		<-w.Done()
+		var got []string
+		for _, c := range g.received() {
+			got = append(got, string(c))
+		}
+		if strings.Join(got, ",") != "first,XXXXX" {
+			t.Fatalf("sink got %q, want the chunks as they were when written", got)
+		}
+
+		tr := ctIdentity(t, nil, streamcore.TransformOptions[[]byte]{})
+		in := []byte("kept")
+		tr.Writable.Write(in)
+		out, err := tr.Readable.Next(context.Background())
+		if err != nil || &out[0] != &in[0] {
+			t.Fatalf("transform output %q (%v): want the written slice itself", out, err)
+		}
+	})
+}
+
+// B2: when bytes reach the sink. A write that finds the stream idle goes at
+// once; once the sink is busy, writes are collected and handed over in
+// batches: when the batch is full, at Flush, when one returns false (so
+// false and drain stay exact), and at End.
+func TestBytePath_B2_WhenBytesReachTheSink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newCtSink[[]byte](nil, true)
+		w := ctNewW(t, g, -1)
+		w.Write(ctB("a"))
+		a := g.expect(t, "write:a") // idle: at once
+		w.Write(ctB("b"))           // the sink is busy now: b is queued, and the batch starts
+		w.Write(ctB("c"))
+		w.Write(ctB("d"))
+		a.reply <- nil
+		g.expect(t, "write:b").reply <- nil
+		synctest.Wait()
+		g.none(t) // c and d wait in the producer's batch
+		if w.Length() != 0 {
+			t.Fatalf("length %d: writes still in the batch are not counted yet", w.Length())
+		}
+		w.Flush()
+		g.expect(t, "batch:c,d").reply <- nil
+
+		// A write that returns false hands everything over first.
+		w.Write(ctB("d"))
+		d := g.expect(t, "write:d")
+		synctest.Wait()
+		chunk := bytes.Repeat([]byte{'x'}, 1000)
+		n := 1
+		for w.Write(chunk) {
+			n += len(chunk)
+		}
+		n += len(chunk)
+		if w.Length() != int64(n) || !w.NeedDrain() {
+			t.Fatalf("after false: length %d, need drain %v; want %d, true", w.Length(), w.NeedDrain(), n)
+		}
+		d.reply <- nil
+		drained := make(chan struct{})
+		w.OnceDrain(func() { close(drained) })
+		ctAnswerUntil(t, drained, g)
+
+		w.Write(ctB("e"))
+		e := g.expect(t, "write:e")
+		w.Write(ctB("f"))
+		w.Write(ctB("g")) // in the batch
+		w.End(nil)        // End hands it over
+		e.reply <- nil
+		g.expect(t, "batch:f,g").reply <- nil
+		ctAnswerUntil(t, w.Done(), g)
+	})
+}
+
+// B3: WriteString copies a string into a Writable[[]byte] without
+// converting it first, is Write on a Writable[string], and fails like a
+// bad chunk on a stream of any other type.
+func TestBytePath_B3_WriteString(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newCtSink[[]byte](nil, false)
+		w := ctNewW(t, g, -1)
+		w.WriteString("hello")
+		w.Close()
+		if got := g.received(); len(got) != 1 || string(got[0]) != "hello" {
+			t.Fatalf("sink got %q", got)
+		}
+
+		gs := newCtSink[string](nil, false)
+		ws, _ := streamcore.NewWritable[string](gs, streamcore.WritableOptions{})
+		ws.WriteString("as is")
+		ws.Close()
+		if got := gs.received(); len(got) != 1 || got[0] != "as is" {
+			t.Fatalf("string sink got %q", got)
+		}
+
+		wo, _ := streamcore.NewWritable[int](streamcore.Discard[int]{}, streamcore.WritableOptions{ObjectMode: true})
+		if wo.WriteString("x") {
+			t.Fatal("WriteString on a stream of int returned true")
+		}
+		<-wo.Done()
+		if wo.Err() == nil {
+			t.Fatal("WriteString on a stream of int: no error")
+		}
+	})
+}
+
+// B4: Write is the producer's (one goroutine at a time, as bufio.Writer),
+// but pipes serialise their own writes, so several sources may pipe into
+// one destination at once (run with -race).
+func TestBytePath_B4_PipesFromSeveralSources(t *testing.T) {
+	var mu sync.Mutex
+	var got []byte
+	dst, err := streamcore.NewWritable[[]byte](streamcore.SinkFunc[[]byte](func(_ context.Context, c []byte) error {
+		mu.Lock()
+		got = append(got, c...)
+		mu.Unlock()
+		return nil
+	}), streamcore.WritableOptions{HighWaterMark: streamcore.HWM(64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sources, chunks = 4, 200
+	ended := make(chan struct{}, sources)
+	for s := 0; s < sources; s++ {
+		var cs []string
+		for i := 0; i < chunks; i++ {
+			cs = append(cs, "0123456789")
+		}
+		src := ctNewR[[]byte](t, ctChunks(cs...), streamcore.ReadableOptions{HighWaterMark: streamcore.HWM(16)})
+		src.OnEnd(func() { ended <- struct{}{} })
+		streamcore.Pipe(src, dst, streamcore.PipeOptions{KeepOpen: true})
+	}
+	for s := 0; s < sources; s++ {
+		<-ended
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != sources*chunks*10 {
+		t.Fatalf("destination got %d bytes, want %d", len(got), sources*chunks*10)
+	}
+}
