@@ -255,13 +255,20 @@ func addCurve(p *plot.Plot, c *curve, col color.Color, dashed bool) *plotter.Lin
 
 // hline draws a horizontal reference line at y bytes across [0, x1].
 func hline(p *plot.Plot, y, x1 float64, col color.Color, dashed bool) *plotter.Line {
-	l, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: y / mib}, {X: x1, Y: y / mib}})
+	l := capLine(col, dashed)
+	l.XYs = plotter.XYs{{X: 0, Y: y / mib}, {X: x1, Y: y / mib}}
+	p.Add(l)
+	return l
+}
+
+// capLine is the style of a reference line (for a legend entry alone).
+func capLine(col color.Color, dashed bool) *plotter.Line {
+	l := &plotter.Line{}
 	l.Color = col
 	l.Width = vg.Points(1.4)
 	if dashed {
 		l.Dashes = []vg.Length{vg.Points(8), vg.Points(4)}
 	}
-	p.Add(l)
 	return l
 }
 
@@ -351,11 +358,13 @@ func memoryFigure(g *group) *Figure {
 	for _, v := range g.order {
 		n = max(n, len(g.runs[v]))
 	}
-	f := &Figure{Name: "memory-" + fileName(g.key), Title: fmt.Sprintf("%s: memory over time (median of %d runs)", g.title, n), Alt: strings.Join(alt, "; ") + "."}
+	f := &Figure{Name: "memory-" + fileName(g.key), Title: g.workload + ": memory over time", Alt: strings.Join(alt, "; ") + "."}
+	subtitle := strings.TrimSpace(strings.TrimPrefix(g.title, g.workload) + fmt.Sprintf("   median of %d runs, band min–max", n))
 	f.draw = func(dc draw.Canvas) {
 		whiteBackground(dc)
 		mem := newPlot(f.Title, "", "memory (MiB)")
-		buf := newPlot("", "time since start (s)", "buffered (MiB)")
+		buf := newPlot(subtitle, "time since start (s)", "buffered (MiB)")
+		buf.Title.TextStyle.Font = sans(12)
 		l := newLegend()
 		for i, v := range g.order {
 			col := colorFor(v, i)
@@ -385,20 +394,34 @@ func memoryFigure(g *group) *Figure {
 				l.Add(fmt.Sprintf("%s: killed at cap ×%d", v, len(kills)), sc)
 			}
 		}
-		if memlimit > 0 {
-			l.Add("GOMEMLIMIT "+size.Format(memlimit), hline(mem, float64(memlimit), end, colLimit, true))
-		}
-		if hardcap > 0 {
-			l.Add("hard cap "+size.Format(hardcap), hline(mem, float64(hardcap), end, colCap, false))
+		// The caps are drawn when the data comes near them; far below,
+		// they would flatten every curve, so the legend names them instead.
+		near := top >= 0.4*float64(memlimit)
+		for _, c := range []struct {
+			name   string
+			v      int64
+			col    color.Color
+			dashed bool
+		}{{"GOMEMLIMIT", memlimit, colLimit, true}, {"hard cap", hardcap, colCap, false}} {
+			switch {
+			case c.v <= 0:
+			case near:
+				l.Add(c.name+" "+size.Format(c.v), hline(mem, float64(c.v), end, c.col, c.dashed))
+			default:
+				l.Add(fmt.Sprintf("%s %s (far above)", c.name, size.Format(c.v)), capLine(c.col, c.dashed))
+			}
 		}
 		mem.Y.Min, mem.X.Min, buf.Y.Min, buf.X.Min = 0, 0, 0, 0
-		mem.Y.Max = max(mem.Y.Max, float64(hardcap)/mib*1.08, top/mib*1.08)
+		mem.Y.Max = top / mib * 1.08
+		if near {
+			mem.Y.Max = max(mem.Y.Max, float64(hardcap)/mib*1.08)
+		}
 		mem.X.Max, buf.X.Max = max(end, 1e-3), max(end, 1e-3)
 		if !haveBuf {
-			buf.Title.Text = "buffered bytes: not reported by this command"
-			buf.Title.TextStyle.Font.Size = vg.Points(12)
+			buf.Title.Text = subtitle + "   (buffered bytes: not reported by this command)"
 			buf.Y.Max = 1
 		}
+		buf.Y.Max = max(buf.Y.Max, 1e-3)
 		legendColumn(dc, l, mem, buf)
 	}
 	return f

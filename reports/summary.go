@@ -12,7 +12,7 @@ import (
 	"github.com/bpbench/bpbench/internal/results"
 
 	"github.com/bpbench/bpbench/internal/size"
-	"gonum.org/v1/gonum/stat"
+	"golang.org/x/perf/benchmath"
 )
 
 // SummaryRow is one row of the run summary: a benchmark (cell) and side.
@@ -124,12 +124,10 @@ func orDash(s string) string {
 	return s
 }
 
-// median is the middle value (the mean of the two middle ones for an even
-// count), as benchstat's centre.
+// median is benchstat's centre of v (benchmath, assuming nothing).
 func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return stat.Quantile(0.5, stat.LinInterp, s, nil)
+	s := benchmath.NewSample(slices.Clone(v), &benchmath.DefaultThresholds)
+	return benchmath.AssumeNothing.Summary(s, 0.95).Center
 }
 
 func seconds(s float64) string {

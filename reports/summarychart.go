@@ -2,8 +2,10 @@ package reports
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
@@ -53,7 +55,7 @@ func SummaryFigures(set, baseline *results.Set) []*Figure {
 			bg[g.key] = g
 		}
 		for _, v := range variants {
-			s := series{label: "baseline " + v, col: -1, runs: map[string][]*results.Run{}}
+			s := series{label: "baseline " + v, col: -1 - slices.Index(variants, v), runs: map[string][]*results.Run{}}
 			for _, g := range groups {
 				if b := bg[g.key]; b != nil {
 					s.runs[g.key] = b.runs[v]
@@ -111,6 +113,13 @@ func SummaryFigures(set, baseline *results.Set) []*Figure {
 	return []*Figure{peak, oom, thr}
 }
 
+// lighten mixes c with white, for a baseline beside its candidate.
+func lighten(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	mix := func(v uint32) uint8 { return uint8((v>>8)/2 + 128) }
+	return color.NRGBA{mix(r), mix(g), mix(b), 255}
+}
+
 // written is the bytes a run wrote, or -1 when not reported.
 func written(r *results.Run) int64 {
 	if r.BytesWritten != nil {
@@ -159,9 +168,11 @@ func barFigure(name, title, ylabel string, labels, keys []string, all []series, 
 			}
 			bars.Offset = width * vg.Length(float64(i)-float64(len(all)-1)/2)
 			bars.LineStyle.Width = 0
-			bars.Color = colorFor(s.label, s.col)
-			if s.col < 0 {
-				bars.Color = colBase
+			if s.col >= 0 {
+				bars.Color = colorFor(s.label, s.col)
+			} else { // the baseline: the variant's colour, lighter
+				v := strings.TrimPrefix(s.label, "baseline ")
+				bars.Color = lighten(colorFor(v, -1-s.col))
 			}
 			p.Add(bars)
 			l.Add(s.label, bars)

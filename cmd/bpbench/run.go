@@ -36,6 +36,9 @@ func commands() []command {
 		{"workload", "NAME [--variant drain|naive] [params]", "run one workload in this process (what the harness's child runs)", cmdWorkload},
 		{"compare", "OLD [NEW]", "benchstat-style table: drain vs naive in one folder, or OLD vs NEW", cmdCompare},
 		{"gate", "--baseline OLD NEW | DIR", "exit 1 when NEW regressed against OLD (or head against base in DIR), saying why", cmdGate},
+		{"plot", "DIR [--format svg|png]", "memory curves and summary charts of an output folder", cmdPlot},
+		{"report", "DIR [--baseline DIR]", "one-file report.html (and report.md) with the verdict, tables and charts", cmdReport},
+		{"tune", "--workload NAME --budget SIZE", "sweep the highWaterMark and recommend one that fits a memory budget", cmdTune},
 		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", cmdMerge},
 	}
 }

@@ -1,0 +1,343 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/internal/size"
+	"golang.org/x/perf/benchmath"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// TuneOptions are the tuner's settings.
+type TuneOptions struct {
+	Budget     int64   // peak RSS the deployment can afford, bytes
+	Margin     float64 // fraction of the budget kept free; 0 = 0.10
+	Confidence float64 // of the peak-RSS upper bound; 0 = 0.95
+}
+
+// Estimate is a median with its confidence interval; Bounded is false when
+// there were too few runs for the interval (then Lo and Hi are the
+// smallest and largest run, and say so).
+type Estimate struct {
+	Median, Lo, Hi float64
+	Bounded        bool
+	N              int
+}
+
+func estimate(vals []float64, confidence float64) Estimate {
+	if len(vals) == 0 {
+		return Estimate{Median: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	s := benchmath.NewSample(slices.Clone(vals), &benchmath.DefaultThresholds)
+	sum := benchmath.AssumeNothing.Summary(s, confidence)
+	e := Estimate{Median: sum.Center, Lo: sum.Lo, Hi: sum.Hi, Bounded: true, N: len(vals)}
+	if math.IsInf(e.Lo, 0) || math.IsInf(e.Hi, 0) {
+		e.Lo, e.Hi, e.Bounded = s.Values[0], s.Values[len(s.Values)-1], false
+	}
+	return e
+}
+
+// TunePoint is one highWaterMark of the sweep.
+type TunePoint struct {
+	HWM          int64
+	Label        string   // as the runs name it, e.g. 64KiB
+	Throughput   Estimate // MiB written per second, or runs per second when bytes are not reported
+	PeakRSS      Estimate // bytes
+	PausesPerMiB float64  // drain waits per MiB written (per run when bytes are not reported); NaN when not reported
+	Runs, OK     int
+	Outcomes     string // e.g. "6 ok" or "4 ok, 2 oom"
+	Pareto       bool   // no other point is both faster and smaller
+	Fits         bool   // every run ok and the peak-RSS upper bound within the budget less the margin
+}
+
+// Tuning is the sweep's analysis and its recommendation.
+type Tuning struct {
+	Workload       string
+	Points         []TunePoint // by highWaterMark
+	ByBytes        bool        // throughput is MiB/s (else runs/s)
+	Budget, Limit  int64       // the budget, and the budget less the margin
+	Margin         float64
+	Confidence     float64
+	Pick           int    // index into Points, or -1
+	Recommendation string // one paragraph, in words
+	NeedBudget     int64  // when nothing fits: the budget that would fit the smallest footprint
+	Impossible     bool   // the budget is below every run's peak RSS
+}
+
+// Tune analyses a sweep of highWaterMark values: the runs of set, grouped
+// by their hwm parameter.
+func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
+	if opts.Budget <= 0 {
+		return nil, fmt.Errorf("--budget must be above zero, e.g. 64MiB")
+	}
+	t := &Tuning{Budget: opts.Budget, Margin: cmp.Or(opts.Margin, 0.10), Confidence: cmp.Or(opts.Confidence, 0.95), Pick: -1, ByBytes: true}
+	t.Limit = int64(float64(t.Budget) * (1 - t.Margin))
+	byHWM := map[string][]*results.Run{}
+	var labels []string
+	for i := range set.Runs {
+		r := &set.Runs[i]
+		if !r.Measured() {
+			continue
+		}
+		h := r.Param("hwm")
+		if h == "" {
+			return nil, fmt.Errorf("run %s has no hwm parameter: tune analyses a sweep of --hwm values", r.ID)
+		}
+		if t.Workload == "" {
+			t.Workload = r.Workload
+		}
+		if byHWM[h] == nil {
+			labels = append(labels, h)
+		}
+		byHWM[h] = append(byHWM[h], r)
+		if r.Outcome == results.OK && written(r) <= 0 {
+			t.ByBytes = false
+		}
+	}
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("no measured runs to tune")
+	}
+	minPeak := int64(math.MaxInt64)
+	for _, h := range labels {
+		n, err := size.Parse(h)
+		if err != nil {
+			return nil, fmt.Errorf("hwm %q: %v", h, err)
+		}
+		p := TunePoint{HWM: n, Label: h, PausesPerMiB: math.NaN()}
+		var thr, rss []float64
+		var drains, mibs float64
+		counts := map[results.Outcome]int{}
+		for _, r := range byHWM[h] {
+			p.Runs++
+			counts[r.Outcome]++
+			minPeak = min(minPeak, r.PeakRSSBytes)
+			rss = append(rss, float64(r.PeakRSSBytes))
+			if r.Outcome != results.OK {
+				continue
+			}
+			p.OK++
+			w := written(r)
+			if t.ByBytes {
+				thr = append(thr, float64(w)/mib/r.WallSeconds)
+			} else {
+				thr = append(thr, 1/r.WallSeconds)
+			}
+			if d := lastDrains(r); d >= 0 {
+				drains += float64(d)
+				if w > 0 {
+					mibs += float64(w) / mib
+				} else {
+					mibs++
+				}
+			}
+		}
+		if mibs > 0 {
+			p.PausesPerMiB = drains / mibs
+		}
+		p.Throughput, p.PeakRSS = estimate(thr, t.Confidence), estimate(rss, t.Confidence)
+		p.Outcomes = describeCounts(counts, p.Runs)
+		p.Fits = p.OK == p.Runs && p.PeakRSS.Hi <= float64(t.Limit)
+		t.Points = append(t.Points, p)
+	}
+	slices.SortFunc(t.Points, func(a, b TunePoint) int { return cmp.Compare(a.HWM, b.HWM) })
+	for i := range t.Points {
+		a := &t.Points[i]
+		if a.OK == 0 {
+			continue
+		}
+		a.Pareto = true
+		for j, b := range t.Points {
+			if i != j && b.OK > 0 && b.Throughput.Median >= a.Throughput.Median && b.PeakRSS.Median <= a.PeakRSS.Median &&
+				(b.Throughput.Median > a.Throughput.Median || b.PeakRSS.Median < a.PeakRSS.Median) {
+				a.Pareto = false
+			}
+		}
+		if a.Fits && (t.Pick < 0 || a.Throughput.Median > t.Points[t.Pick].Throughput.Median) {
+			t.Pick = i
+		}
+	}
+	t.Recommendation = t.words(minPeak)
+	return t, nil
+}
+
+// lastDrains is the drain count at the end of a run, or -1.
+func lastDrains(r *results.Run) int64 {
+	d := int64(-1)
+	for _, s := range r.Series {
+		d = max(d, s.Drains)
+	}
+	return d
+}
+
+func (t *Tuning) unit() string {
+	if t.ByBytes {
+		return "MiB/s"
+	}
+	return "runs/s"
+}
+
+func (t *Tuning) bound() string {
+	return fmt.Sprintf("%.0f%% upper bound", t.Confidence*100)
+}
+
+func (t *Tuning) words(minPeak int64) string {
+	budget := fmt.Sprintf("the %s budget less a %.0f%% margin (%s)", size.Format(t.Budget), t.Margin*100, size.Human(t.Limit))
+	if t.Pick >= 0 {
+		p := t.Points[t.Pick]
+		s := fmt.Sprintf("Recommended highWaterMark: %s (%d bytes). It ran at %.3g %s (median of %d runs) with peak RSS %s, at most %s (%s), within %s.",
+			p.Label, p.HWM, p.Throughput.Median, t.unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Hi)), t.boundWord(p.PeakRSS), budget)
+		if !math.IsNaN(p.PausesPerMiB) {
+			s += fmt.Sprintf(" Producers waited for drain %.3g times per %s.", p.PausesPerMiB, map[bool]string{true: "MiB written", false: "run"}[t.ByBytes])
+		}
+		return s
+	}
+	// Nothing fits: name the smallest footprint among the clean points.
+	best := -1
+	for i, p := range t.Points {
+		if p.OK == p.Runs && (best < 0 || p.PeakRSS.Hi < t.Points[best].PeakRSS.Hi) {
+			best = i
+		}
+	}
+	if minPeak > t.Budget {
+		t.Impossible = true
+	}
+	if best < 0 {
+		return fmt.Sprintf("No highWaterMark fits: no point of the sweep finished all its runs (see the outcomes); raise --memlimit or --hard-limit, or the budget.")
+	}
+	p := t.Points[best]
+	t.NeedBudget = int64(math.Ceil(p.PeakRSS.Hi / (1 - t.Margin)))
+	return fmt.Sprintf("No highWaterMark fits %s. The smallest footprint is highWaterMark %s, peak RSS at most %s (%s); a budget of %s would fit it.",
+		budget, p.Label, size.Human(int64(p.PeakRSS.Hi)), t.boundWord(p.PeakRSS), size.Human(t.NeedBudget))
+}
+
+func (t *Tuning) boundWord(e Estimate) string {
+	if e.Bounded {
+		return t.bound()
+	}
+	return fmt.Sprintf("the largest of %d runs: too few for a %.0f%% interval", e.N, t.Confidence*100)
+}
+
+// WriteText writes the sweep's table and the recommendation.
+func (t *Tuning) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	pauses := "DRAIN WAITS/MiB"
+	if !t.ByBytes {
+		pauses = "DRAIN WAITS/RUN"
+	}
+	fmt.Fprintf(tw, "HWM\tTHROUGHPUT (median %s)\tPEAK RSS (median)\tPEAK RSS (upper)\t%s\tRUNS\tPARETO\tFITS\n", t.unit(), pauses)
+	for i, p := range t.Points {
+		mark := func(b bool) string {
+			if b {
+				return "yes"
+			}
+			return "-"
+		}
+		up := size.Human(int64(p.PeakRSS.Hi))
+		if !p.PeakRSS.Bounded {
+			up += " (max)"
+		}
+		pk := ""
+		if i == t.Pick {
+			pk = "  <- pick"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", p.Label, numOrDash(p.Throughput.Median), size.Human(int64(p.PeakRSS.Median)), up,
+			numOrDash(p.PausesPerMiB), p.Outcomes, mark(p.Pareto), mark(p.Fits), pk)
+	}
+	tw.Flush()
+	_, err := fmt.Fprintf(w, "\n%s\n", t.Recommendation)
+	return err
+}
+
+func numOrDash(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// Figure draws throughput and peak RSS against highWaterMark (log2 axis),
+// the budget and the margin, the Pareto front and the pick.
+func (t *Tuning) Figure() *Figure {
+	f := &Figure{Name: "tune-" + fileName(t.Workload), Title: fmt.Sprintf("%s: highWaterMark trade-off", t.Workload)}
+	f.Alt = t.Recommendation
+	f.draw = func(dc draw.Canvas) {
+		whiteBackground(dc)
+		top := newPlot(f.Title, "", "throughput ("+t.unit()+")")
+		bot := newPlot("", "highWaterMark (log2 scale)", "peak RSS (MiB)")
+		l := newLegend()
+		var thr, rss, hi, pareto plotter.XYs
+		var ticks []plot.Tick
+		for _, p := range t.Points {
+			x := math.Log2(float64(p.HWM))
+			ticks = append(ticks, plot.Tick{Value: x, Label: p.Label})
+			if p.OK > 0 {
+				thr = append(thr, plotter.XY{X: x, Y: p.Throughput.Median})
+			}
+			rss = append(rss, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
+			hi = append(hi, plotter.XY{X: x, Y: p.PeakRSS.Hi / mib})
+			if p.Pareto {
+				pareto = append(pareto, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
+			}
+		}
+		if ln, pts, err := plotter.NewLinePoints(thr); err == nil {
+			ln.Color, ln.Width, pts.Color, pts.Shape, pts.Radius = colDrain, vg.Points(2), colDrain, draw.CircleGlyph{}, vg.Points(4)
+			top.Add(ln, pts)
+			l.Add("throughput (median)", ln, pts)
+		}
+		if ln, pts, err := plotter.NewLinePoints(rss); err == nil {
+			ln.Color, ln.Width, pts.Color, pts.Shape, pts.Radius = colNaive, vg.Points(2), colNaive, draw.CircleGlyph{}, vg.Points(4)
+			bot.Add(ln, pts)
+			l.Add("peak RSS (median)", ln, pts)
+		}
+		if ln, err := plotter.NewLine(hi); err == nil {
+			ln.Color, ln.Width, ln.Dashes = colNaive, vg.Points(1.2), []vg.Length{vg.Points(4), vg.Points(3)}
+			bot.Add(ln)
+			l.Add("peak RSS ("+t.bound()+")", ln)
+		}
+		if sc, err := plotter.NewScatter(pareto); err == nil && len(pareto) > 0 {
+			sc.GlyphStyle = draw.GlyphStyle{Color: colOther, Radius: vg.Points(11), Shape: draw.RingGlyph{}}
+			bot.Add(sc)
+			l.Add("Pareto front", sc)
+		}
+		x0, x1 := ticks[0].Value-0.5, ticks[len(ticks)-1].Value+0.5
+		budget, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: float64(t.Budget) / mib}, {X: x1, Y: float64(t.Budget) / mib}})
+		budget.Color, budget.Width = colCap, vg.Points(1.6)
+		limit, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: float64(t.Limit) / mib}, {X: x1, Y: float64(t.Limit) / mib}})
+		limit.Color, limit.Width, limit.Dashes = colLimit, vg.Points(1.2), []vg.Length{vg.Points(8), vg.Points(4)}
+		bot.Add(budget, limit)
+		l.Add("budget "+size.Format(t.Budget), budget)
+		l.Add(fmt.Sprintf("budget less %.0f%% margin", t.Margin*100), limit)
+		if t.Pick >= 0 {
+			p := t.Points[t.Pick]
+			x := math.Log2(float64(p.HWM))
+			for _, pl := range []struct {
+				p *plot.Plot
+				y float64
+			}{{top, p.Throughput.Median}, {bot, p.PeakRSS.Median / mib}} {
+				sc, _ := plotter.NewScatter(plotter.XYs{{X: x, Y: pl.y}})
+				sc.GlyphStyle = draw.GlyphStyle{Color: colCap, Radius: vg.Points(6), Shape: draw.BoxGlyph{}}
+				pl.p.Add(sc)
+				if pl.p == top {
+					l.Add("pick: "+p.Label, sc)
+				}
+			}
+		}
+		for _, p := range []*plot.Plot{top, bot} {
+			p.X.Tick.Marker = plot.ConstantTicks(ticks)
+			p.X.Min, p.X.Max = x0, x1
+			p.Y.Min = 0
+		}
+		bot.Y.Max = max(bot.Y.Max, float64(t.Budget)/mib*1.1)
+		legendColumn(dc, l, top, bot)
+	}
+	return f
+}
