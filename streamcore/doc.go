@@ -15,11 +15,14 @@
 //
 // # The seed's writeChunks loop
 //
-// The Go way blocks on WaitDrain:
+// The Go way blocks on WaitDrain. Write copies the line, so one buffer
+// serves every line and nothing is allocated per write:
 //
 //	w, _ := streamcore.CreateFile("big-output.txt", streamcore.FileOptions{})
+//	var line []byte
 //	for i := 0; i < 1_000_000; i++ {
-//		if !w.Write([]byte("line " + strconv.Itoa(i) + "\n")) {
+//		line = strconv.AppendInt(append(line[:0], "line "...), int64(i), 10)
+//		if !w.Write(append(line, '\n')) {
 //			if err := w.WaitDrain(ctx); err != nil {
 //				return err
 //			}
@@ -50,29 +53,89 @@
 // HighWaterMark is a *int so that HWM(0), an explicit zero, differs from
 // nil, the default. Negative marks are rejected by the constructors.
 //
+// # The byte path and when bytes reach the sink
+//
+// A Writable[[]byte] in byte mode (CreateFile, or NewWritable with a
+// []byte sink) copies each write into 64 KiB slabs it owns and reuses once
+// the sink has returned from them, and its producer takes no lock for most
+// writes: it appends to its slab and hands what it wrote to the stream's
+// goroutine in batches. This makes the seed's million-line writer about as
+// fast as a bufio.Writer loop (see BenchmarkMillionLineWriter), with the
+// same backpressure: Write returns false exactly when the buffered length
+// reaches the highWaterMark, drain comes when it is empty again, and a
+// producer that ignores false still grows the buffer without bound.
+//
+// The rule for when bytes reach the sink: a write that finds the stream
+// idle is handed over at once; while the sink is busy with earlier writes,
+// writes are collected and handed over when the batch is full (hwm/8, at
+// most 16 KiB), when a write returns false, and at Flush, Uncork, End and
+// Close. A producer that writes a little and then stops without ending the
+// stream should call Flush, as with bufio.Writer. Length and Stats count
+// what has been handed over. Sinks that implement ByteStreamSink (files,
+// Discard) get a batch's bytes joined in one chunk; others get each write
+// as its own chunk, in order.
+//
 // # Concurrency and ownership
 //
-// Every method is safe for concurrent use. Each stream runs at most one
-// goroutine of its own, which calls the Sink or Source and the event
-// listeners one at a time in Node's order, and exits when the stream closes.
-// A chunk passed to Write belongs to the stream until its callback has run.
-// Errors are sticky and the first one wins, as with bufio.Writer.
+// Each stream runs at most one goroutine of its own, which calls the Sink
+// or Source and the event listeners one at a time in Node's order, and
+// exits when the stream closes.
+//
+// A Writable's producer methods, Write, WriteString, WriteCB, Flush,
+// Uncork, End, EndWith and Close, must be called by one goroutine at a
+// time, like bufio.Writer's (a listener that writes on the stream's
+// goroutine counts as the producer while it runs: the events order it).
+// Pipes serialise their own writes, so several sources may pipe into one
+// destination. Every other method (Destroy, WaitDrain, Drain, OnceDrain,
+// the On* listeners, Length, Stats, ...) and every Readable method is safe
+// for concurrent use.
+//
+// Write on a Writable[[]byte] copies the chunk: the caller may reuse it
+// when Write returns. On other Writables a chunk belongs to the stream
+// until its callback has run. A Sink must not keep a []byte chunk after it
+// returns (io.Writer's rule). Errors are sticky and the first one wins, as
+// with bufio.Writer.
 //
 // # Differences from Node
 //
 // Go has no event loop, so "asynchronously" means "on the stream's
 // goroutine", and the orders users can observe are kept: drain before the
 // callback of the write that emptied the buffer; end callback, finish,
-// close; error before close. OnceDrain and Drain fire at once if no drain is
-// due, since the stream's goroutine may drain between a false return and the
-// listener being attached. Opening a file reports its error from CreateFile
-// or OpenFile instead of as an error event. The full list of behaviours,
-// each with its test, is CONFORMANCE.md in the project's shared folder.
+// close; error before close. The behaviours and their tests are listed in
+// CONFORMANCE.md beside this file. Where streamcore differs, and why:
+//
+//   - OnceDrain and Drain fire at once if no drain is due, since the
+//     stream's goroutine may drain between a false return and the listener
+//     being attached; in Node both run on one thread. OnDrain, a persistent
+//     listener, does not: attach it from the stream's goroutine (in a
+//     listener) to be sure to see the next drain.
+//   - The byte path holds writes made while the sink is busy until the
+//     batch fills, a write returns false, or Flush, Uncork or End (B2). Node
+//     hands every write to the sink's queue at once; a producer writing as
+//     fast as Go allows could not afford a lock per write.
+//   - Write on a Writable[[]byte] copies the chunk (B1); Node keeps a
+//     reference to the Buffer. The copy is what lets a producer reuse one
+//     buffer for every line; a Transform's writable side and pipes keep
+//     references, since their chunks already belong to the streams.
+//   - Writable's producer methods are for one goroutine at a time (B4); in
+//     Node there is only one.
+//   - Opening a file reports its error from CreateFile or OpenFile instead
+//     of as an error event.
+//   - Only OnData, OnReadable and OnDrain return a function that removes
+//     the listener (R11). end, finish, error and close fire at most once,
+//     after which a stream is done; a listener that must stop caring
+//     earlier can check a flag of its own.
+//   - A Readable with a readable listener stays paused on Resume (R10);
+//     Node emits resume and stays paused. Read's byte joining follows
+//     Node's read(), but a paused-mode Read does not run the Source
+//     synchronously to satisfy itself: it returns what is buffered.
 //
 // # Observability
 //
 // Writable.Stats returns the buffered length now and at its peak, the
-// number of writes and of writes that returned false, drains, and the total
-// time producers waited for drain. The counters are updated under the lock
-// Write takes anyway, so they cost nothing extra to keep on.
+// number of writes and of writes that returned false, drains, the total
+// time producers waited for drain, and the drain listeners attached. The
+// counters are updated when writes are handed over (under the lock that
+// takes anyway), so they cost nothing extra to keep on; the peak is
+// sampled there and is exact at every false return.
 package streamcore
