@@ -75,7 +75,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	stderr := &tailWriter{}
 	cmd.Stderr = stderr
 
-	probe := &probeState{}
+	probe := newProbeState()
 	var pr *os.File
 	if probing {
 		var pw *os.File
@@ -246,6 +246,13 @@ loop:
 	if probe.lines > 0 {
 		heap, buf := probe.peakHeap, probe.maxBuf
 		r.PeakHeapBytes, r.MaxBufferedBytes = &heap, &buf
+		if probe.bound >= 0 {
+			bound := probe.bound
+			r.BufferBoundBytes = &bound
+		}
+		if w := probe.last.written; w >= 0 {
+			r.BytesWritten = &w
+		}
 	}
 	final := probe.final
 	if final != nil {
@@ -256,7 +263,7 @@ loop:
 			t = max(t, series[n-1].T)
 		}
 		s := results.Sample{T: t, RSS: -1, Heap: final.heap, Buffered: final.buf, GoTotal: final.total, GCCycles: final.gc,
-			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain), Written: -1}
+			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain), Written: final.written}
 		series = append(series, s)
 	}
 	r.PeakRSSBytes = peak

@@ -116,12 +116,19 @@ func TestProbeLineRoundTrip(t *testing.T) {
 	if _, ok := parseProbeLine("garbage"); ok {
 		t.Error("garbage parsed")
 	}
-	var ps probeState
+	ps := newProbeState()
 	ps.feed([]byte("s heap=10 buf=5 peakbuf=7\nnoise\ns hea"))
 	ps.feed([]byte("p=30 buf=1 peakbuf=9\n" + strings.Repeat("z", 70<<10) + "\n"))
 	ps.readAll(strings.NewReader("f heap=20 hwm=99"))
-	if ps.lines != 3 || ps.peakHeap != 30 || ps.maxBuf != 9 || ps.final == nil || ps.final.hwm != 99 {
-		t.Errorf("probe state: %d lines, peak heap %d, max buffered %d, final %+v", ps.lines, ps.peakHeap, ps.maxBuf, ps.final)
+	if ps.lines != 3 || ps.peakHeap != 30 || ps.maxBuf != 9 || ps.final == nil || ps.final.hwm != 99 || ps.bound != -1 {
+		t.Errorf("probe state: %d lines, peak heap %d, max buffered %d, bound %d, final %+v", ps.lines, ps.peakHeap, ps.maxBuf, ps.bound, ps.final)
+	}
+	// written and bound are optional; the largest bound counts.
+	ps = newProbeState()
+	ps.feed([]byte("s buf=1 written=100 bound=65600\ns buf=2 written=200 bound=131136\n"))
+	s := results.NoSample
+	if !ps.fill(&s) || s.Written != 200 || ps.bound != 131136 {
+		t.Errorf("written %d, bound %d", s.Written, ps.bound)
 	}
 }
 

@@ -22,12 +22,15 @@ import (
 // one line per interval (BPBENCH_PROBE_INTERVAL, a time.Duration) plus a
 // final line when it stops:
 //
-//	s heap=N total=N gc=N buf=N peakbuf=N writes=N false=N drains=N drainwait=NS
-//	f heap=N total=N gc=N buf=N peakbuf=N writes=N false=N drains=N drainwait=NS hwm=N err="quoted"
+//	s heap=N total=N gc=N buf=N peakbuf=N writes=N false=N drains=N drainwait=NS [written=N bound=N]
+//	f heap=N total=N gc=N buf=N peakbuf=N writes=N false=N drains=N drainwait=NS [written=N bound=N] hwm=N err="quoted"
 //
 // heap is /memory/classes/heap/objects:bytes, total /memory/classes/total:bytes,
 // gc /gc/cycles/total:gc-cycles; buf … drainwait are streamcore.Stats
-// (drainwait in nanoseconds); hwm is the child's own VmHWM in bytes and err
+// (drainwait in nanoseconds); written is the bytes the streams accepted and
+// bound the most they may hold by backpressure's promise (the sum over the
+// streams of highWaterMark plus the largest chunk), both optional; hwm is
+// the child's own VmHWM in bytes and err
 // the error it stopped with. Unknown keys are ignored, so the protocol can
 // grow. Lines are shorter than PIPE_BUF, so each is written atomically. The
 // parent timestamps lines as they arrive: the two processes share no clock.
@@ -174,12 +177,12 @@ func (p *probe) send(kind byte, err error) {
 type probeLine struct {
 	final                                                        bool
 	heap, total, gc, buf, peakBuf, writes, falses, drains, drain int64
-	hwm                                                          int64
+	written, bound, hwm                                          int64
 	err                                                          string
 }
 
 func parseProbeLine(line string) (probeLine, bool) {
-	pl := probeLine{heap: -1, total: -1, gc: -1, buf: -1, peakBuf: -1, writes: -1, falses: -1, drains: -1, drain: -1, hwm: -1}
+	pl := probeLine{heap: -1, total: -1, gc: -1, buf: -1, peakBuf: -1, writes: -1, falses: -1, drains: -1, drain: -1, written: -1, bound: -1, hwm: -1}
 	switch {
 	case strings.HasPrefix(line, "s "):
 	case strings.HasPrefix(line, "f "), line == "f":
@@ -227,6 +230,10 @@ func parseProbeLine(line string) (probeLine, bool) {
 			pl.drains = n
 		case "drainwait":
 			pl.drain = n
+		case "written":
+			pl.written = n
+		case "bound":
+			pl.bound = n
 		case "hwm":
 			pl.hwm = n
 		}
@@ -246,7 +253,10 @@ type probeState struct {
 	final    *probeLine
 	peakHeap int64
 	maxBuf   int64
+	bound    int64 // the largest bound reported; -1 none (set by newProbeState)
 }
+
+func newProbeState() *probeState { return &probeState{bound: -1} }
 
 // maxProbeLine bounds a line; a longer one is dropped, not buffered.
 const maxProbeLine = 64 << 10
@@ -315,6 +325,7 @@ func (ps *probeState) feed(b []byte) {
 		ps.lines++
 		ps.peakHeap = max(ps.peakHeap, pl.heap)
 		ps.maxBuf = max(ps.maxBuf, pl.buf, pl.peakBuf)
+		ps.bound = max(ps.bound, pl.bound)
 		if pl.final {
 			ps.final = &pl
 		}
@@ -330,5 +341,6 @@ func (ps *probeState) fill(s *results.Sample) bool {
 	s.Heap, s.GoTotal, s.GCCycles = l.heap, l.total, l.gc
 	s.Buffered, s.FalseReturns, s.Drains = l.buf, l.falses, l.drains
 	s.DrainWait = time.Duration(l.drain)
+	s.Written = l.written
 	return true
 }

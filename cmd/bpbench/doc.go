@@ -11,6 +11,9 @@
 //	bpbench workload NAME [flags]             run one workload in this process
 //	bpbench compare OLD [NEW]                 benchstat-style table: drain vs naive, base vs head, or OLD vs NEW
 //	bpbench gate --baseline OLD NEW | DIR     exit 1 when the candidate regressed, saying why
+//	bpbench plot DIR [--format svg|png]       memory curves and summary charts
+//	bpbench report DIR [--baseline DIR]       one-file report.html and report.md
+//	bpbench tune --workload NAME --budget SIZE  sweep the highWaterMark, recommend one
 //	bpbench merge DIR... --out DIR            merge the folders of several shards
 //
 // # bpbench run
@@ -130,6 +133,47 @@
 // scripts/ci-gate.sh BASE_REF builds the base in a temporary worktree, runs
 // the suite with --baseline-bin and gates it; .github/workflows/bench-gate.yml
 // runs it on pull requests.
+//
+// # bpbench plot and bpbench report
+//
+// bpbench plot DIR writes DIR/plots/ (or --out): per workload and
+// parameters, RSS and Go heap against time for drain and naive on the same
+// axes (the median of the runs, with a band from the smallest to the
+// largest), the GOMEMLIMIT and hard-cap lines (named in the legend instead
+// when the data stays far below them), a cross where a run was killed, and
+// the streams' buffered bytes in a panel below on the same time axis; then
+// peak RSS per workload and variant, time until killed, and throughput
+// (MiB written per second when the workload reports bytes written, else
+// runs per second). --format svg (default) or png; 12 × 6.75 in, 16:9.
+//
+// bpbench report DIR writes DIR/report.html — one file, the charts inline
+// as SVG, no script, nothing fetched — and DIR/report.md with the charts
+// linked from DIR/plots/: the verdict first (the gate's, against --baseline
+// or between the sides of a --baseline-bin folder), what each workload did
+// at a glance, the summary table, every chart, drain vs naive (or base vs
+// head) side by side, the run parameters and the machine. Nothing else in
+// DIR changes. scripts/check-report.sh DIR renders report.html in headless
+// Chromium and saves a screenshot.
+//
+// # bpbench tune
+//
+// bpbench tune --workload NAME --budget SIZE runs the workload's
+// drain-aware variant at every highWaterMark of --hwm (default 1KiB to 4MiB
+// in powers of two), --count times each (default 6: the fewest runs that
+// give a 95% interval), under the caps of run, and prints per point the
+// median throughput, the median peak RSS and its 95% upper bound, the drain
+// waits per MiB written (the seed's pauses: a larger highWaterMark pauses
+// less often), the outcomes and whether the point is on the Pareto front.
+// It recommends the fastest point whose every run finished and whose
+// peak-RSS upper bound (not its median) stays within the budget less
+// --margin (default 10%); with too few runs for the interval it uses the
+// largest run and says so. When nothing fits it says so and names the
+// budget that would; a budget below every run's peak RSS exits 2. The
+// folder (--out, default bpbench-tune) is an ordinary output folder, for
+// compare and report, with plots/tune-NAME.svg: throughput and peak RSS
+// against highWaterMark on a log2 axis, the budget, the Pareto front and
+// the pick. --cmd 'CMD {hwm}' tunes your own program: {hwm} is replaced by
+// each value in bytes.
 //
 // # bpbench merge
 //
