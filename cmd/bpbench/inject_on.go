@@ -5,7 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"strings"
 	"time"
+
+	"github.com/bpbench/bpbench/internal/size"
 
 	"github.com/bpbench/bpbench/workloads"
 )
@@ -16,6 +20,8 @@ import (
 //	ignore-backpressure  runs the naive code under the drain variant's name
 //	hwm-x8               silently multiplies the highWaterMark by 8
 //	leak                 keeps a 1MiB buffer every 16ms and never releases it
+//	ballast=SIZE         holds SIZE more memory for the whole run (the
+//	                     smallest peak-RSS change the gate detects)
 //
 // The product is built without the tag and never reads the variable.
 func injectFault(v *workloads.Variant, p *workloads.Params) (stop func()) {
@@ -51,6 +57,16 @@ func injectFault(v *workloads.Variant, p *workloads.Params) (stop func()) {
 		}()
 		return func() { close(done) }
 	default:
+		if v, ok := strings.CutPrefix(f, "ballast="); ok {
+			n, err := size.Parse(v)
+			if err == nil {
+				ballast := make([]byte, n)
+				for i := range ballast {
+					ballast[i] = byte(i)
+				}
+				return func() { runtime.KeepAlive(ballast) }
+			}
+		}
 		fmt.Fprintf(os.Stderr, "bpbench: unknown BPBENCH_INJECT=%q\n", f)
 		os.Exit(2)
 	}
