@@ -100,6 +100,7 @@ func testChild(mode string) int {
 			touch(b)
 			hold = append(hold, b)
 			n.Add(int64(len(b)))
+			runtime.KeepAlive(hold)
 		}
 	case "sleep": // never ends by itself
 		StartProbe(ctx, fakeStats)

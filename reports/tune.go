@@ -211,7 +211,7 @@ func (t *Tuning) words(minPeak int64) string {
 		t.Impossible = true
 	}
 	if best < 0 {
-		return fmt.Sprintf("No highWaterMark fits: no point of the sweep finished all its runs (see the outcomes); raise --memlimit or --hard-limit, or the budget.")
+		return "No highWaterMark fits: no point of the sweep finished all its runs (see the outcomes); raise --memlimit or --hard-limit, or the budget."
 	}
 	p := t.Points[best]
 	t.NeedBudget = int64(math.Ceil(p.PeakRSS.Hi / (1 - t.Margin)))
