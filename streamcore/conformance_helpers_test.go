@@ -19,8 +19,8 @@ import (
 )
 
 var (
-	ctErrBoom  = errors.New("boom")
-	ctErrBoom2 = errors.New("boom2")
+	errCtBoom  = errors.New("boom")
+	errCtBoom2 = errors.New("boom2")
 )
 
 // ctLog records events in the order they happen, from any goroutine.

@@ -317,7 +317,7 @@ func TestPipe_P5_NoCleanupOnSourceError(t *testing.T) {
 		streamcore.Pipe(src, dst, streamcore.PipeOptions{})
 		src.Push(ctB("a"))
 		synctest.Wait()
-		src.Destroy(ctErrBoom)
+		src.Destroy(errCtBoom)
 		<-src.Done()
 		synctest.Wait()
 		// As in Node, the destination is left open: not ended, not
@@ -381,7 +381,7 @@ func TestPipeline_L2_ErrorDestroysAll(t *testing.T) {
 					n := 0
 					srcSrc = streamcore.SourceFunc[[]byte](func(_ context.Context, r *streamcore.Readable[[]byte], _ int) {
 						if n++; n == 5 {
-							r.Destroy(ctErrBoom)
+							r.Destroy(errCtBoom)
 							return
 						}
 						r.Push(ctB("xxxx"))
@@ -392,7 +392,7 @@ func TestPipeline_L2_ErrorDestroysAll(t *testing.T) {
 				if stage == "middle" {
 					fail = func(i int) error {
 						if i == 5 {
-							return ctErrBoom
+							return errCtBoom
 						}
 						return nil
 					}
@@ -401,7 +401,7 @@ func TestPipeline_L2_ErrorDestroysAll(t *testing.T) {
 				var writes atomic.Int64
 				sink := streamcore.SinkFunc[[]byte](func(context.Context, []byte) error {
 					if writes.Add(1) == 5 && stage == "sink" {
-						return ctErrBoom
+						return errCtBoom
 					}
 					return nil
 				})
@@ -411,14 +411,14 @@ func TestPipeline_L2_ErrorDestroysAll(t *testing.T) {
 				mid.OnError(func(error) { errEvents.Add(1) })
 				dst.OnError(func(error) { errEvents.Add(1) })
 				err := streamcore.Pipeline(context.Background(), src, mid, dst)
-				if !errors.Is(err, ctErrBoom) {
+				if !errors.Is(err, errCtBoom) {
 					t.Fatalf("Pipeline: %v, want boom", err)
 				}
 				for i, s := range []interface {
 					streamcore.Stream
 					Destroyed() bool
 				}{src, mid, dst} {
-					if !s.Destroyed() || !errors.Is(s.Err(), ctErrBoom) || !ctClosed(s.Done()) {
+					if !s.Destroyed() || !errors.Is(s.Err(), errCtBoom) || !ctClosed(s.Done()) {
 						t.Fatalf("stream %d: destroyed %v err %v closed %v", i, s.Destroyed(), s.Err(), ctClosed(s.Done()))
 					}
 				}
@@ -471,7 +471,7 @@ func TestPipeline_L4_FirstRealErrorWins(t *testing.T) {
 			dst := ctNewW(t, g, -1)
 			done := ctRunPipeline(context.Background(), src, mid, dst)
 			src.Push(ctB("a"))
-			g.expect(t, "write:a").reply <- ctErrBoom // dst fails; its close is held
+			g.expect(t, "write:a").reply <- errCtBoom // dst fails; its close is held
 			synctest.Wait()
 			mid.Destroy(nil) // closes first, without an error
 			synctest.Wait()
@@ -479,7 +479,7 @@ func TestPipeline_L4_FirstRealErrorWins(t *testing.T) {
 				t.Fatalf("source err %v: the premature close was not seen first", src.Err())
 			}
 			close(g.closeGate) // now dst closes with its real error
-			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, ctErrBoom) {
+			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, errCtBoom) {
 				t.Fatalf("Pipeline: %v, want boom", err)
 			}
 		})
@@ -493,15 +493,15 @@ func TestPipeline_L4_FirstRealErrorWins(t *testing.T) {
 			dst := ctNewW(t, g, -1)
 			done := ctRunPipeline(context.Background(), src, mid, dst)
 			src.Push(ctB("a"))
-			g.expect(t, "write:a").reply <- ctErrBoom2 // dst fails; its close is held
+			g.expect(t, "write:a").reply <- errCtBoom2 // dst fails; its close is held
 			synctest.Wait()
-			mid.Destroy(ctErrBoom) // the first error the pipeline sees
+			mid.Destroy(errCtBoom) // the first error the pipeline sees
 			synctest.Wait()
 			close(g.closeGate) // dst closes with its own, second, error
-			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, ctErrBoom) {
+			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, errCtBoom) {
 				t.Fatalf("Pipeline: %v, want boom", err)
 			}
-			if !errors.Is(dst.Err(), ctErrBoom2) || !errors.Is(src.Err(), ctErrBoom) {
+			if !errors.Is(dst.Err(), errCtBoom2) || !errors.Is(src.Err(), errCtBoom) {
 				t.Fatalf("dst err %v (want boom2), src err %v (want boom)", dst.Err(), src.Err())
 			}
 		})
@@ -515,13 +515,13 @@ func TestPipeline_L4_FirstRealErrorWins(t *testing.T) {
 			done := ctRunPipeline(context.Background(), src, dst)
 			src.Push(ctB("a"))
 			a := g.expect(t, "write:a")
-			src.Destroy(ctErrBoom)
+			src.Destroy(errCtBoom)
 			synctest.Wait()
-			a.reply <- ctErrBoom2 // a later, second error
-			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, ctErrBoom) {
+			a.reply <- errCtBoom2 // a later, second error
+			if err := ctRecv(t, done, "pipeline"); !errors.Is(err, errCtBoom) {
 				t.Fatalf("Pipeline: %v, want boom", err)
 			}
-			if !errors.Is(dst.Err(), ctErrBoom) {
+			if !errors.Is(dst.Err(), errCtBoom) {
 				t.Fatalf("dst err %v, want boom", dst.Err())
 			}
 		})
@@ -678,7 +678,7 @@ func TestTransform_T2_FlushAndError(t *testing.T) {
 			var l ctLog
 			tr := ctIdentity(t, func(i int) error {
 				if i == 2 {
-					return ctErrBoom
+					return errCtBoom
 				}
 				return nil
 			}, streamcore.TransformOptions[[]byte]{})
@@ -686,12 +686,12 @@ func TestTransform_T2_FlushAndError(t *testing.T) {
 			tr.Writable.Write(ctB("a"))
 			fn, ch := ctErrCh()
 			tr.Writable.WriteCB(ctB("b"), fn)
-			if err := ctRecv(t, ch, "callback"); !errors.Is(err, ctErrBoom) {
+			if err := ctRecv(t, ch, "callback"); !errors.Is(err, errCtBoom) {
 				t.Fatalf("failing write: %v", err)
 			}
 			<-tr.Done()
 			l.want(t, "error:boom")
-			if !tr.Writable.Destroyed() || !tr.Readable.Destroyed() || !errors.Is(tr.Err(), ctErrBoom) || !errors.Is(tr.Readable.Err(), ctErrBoom) {
+			if !tr.Writable.Destroyed() || !tr.Readable.Destroyed() || !errors.Is(tr.Err(), errCtBoom) || !errors.Is(tr.Readable.Err(), errCtBoom) {
 				t.Fatalf("destroyed %v/%v err %v/%v", tr.Writable.Destroyed(), tr.Readable.Destroyed(), tr.Err(), tr.Readable.Err())
 			}
 			if tr.Readable.Ended() {

@@ -395,11 +395,11 @@ func TestReadable_R7_EndNeedsConsumptionDestroyNoEnd(t *testing.T) {
 			r.OnData(func(c []byte) { l.add("data:%s", c) })
 			r.Push(ctB("a"))
 			synctest.Wait()
-			r.Destroy(ctErrBoom)
-			r.Destroy(ctErrBoom2)
+			r.Destroy(errCtBoom)
+			r.Destroy(errCtBoom2)
 			<-r.Done()
 			l.want(t, "data:a", "error:boom", "close")
-			if _, err := r.Next(context.Background()); !errors.Is(err, ctErrBoom) {
+			if _, err := r.Next(context.Background()); !errors.Is(err, errCtBoom) {
 				t.Fatalf("Next after destroy: %v", err)
 			}
 		})

@@ -727,13 +727,13 @@ func TestWritable_X1_SinkErrorFailsEverything(t *testing.T) {
 		w.WriteCB(ctB("b"), l.cb("cb:b"))
 		w.WriteCB(ctB("c"), l.cb("cb:c"))
 		w.End(l.cb("end"))
-		a.reply <- ctErrBoom
+		a.reply <- errCtBoom
 		<-w.Done()
 		l.want(t, "cb:a:boom", "cb:b:boom", "cb:c:boom", "end:boom", "error:boom", "close")
 		if got := g.received(); len(got) != 1 {
 			t.Fatalf("sink got %d chunks, want only a", len(got))
 		}
-		if !errors.Is(w.Err(), ctErrBoom) || w.Length() != 0 {
+		if !errors.Is(w.Err(), errCtBoom) || w.Length() != 0 {
 			t.Fatalf("Err %v Length %d", w.Err(), w.Length())
 		}
 		fn, ch := ctErrCh()
@@ -753,7 +753,7 @@ func TestWritable_X1_SinkErrorFailsEverything(t *testing.T) {
 			w.WriteCB(ctB("a"), l.cb("cb:a"))
 			a := g.expect(t, "write:a")
 			w.WriteCB(ctB("b"), l.cb("cb:b"))
-			a.reply <- ctErrBoom
+			a.reply <- errCtBoom
 			<-w.Done()
 			w.WriteCB(ctB("c"), l.cb("cb:c"))
 			synctest.Wait()
@@ -772,13 +772,13 @@ func TestWritable_X2_OneErrorEvent(t *testing.T) {
 		w.Write(ctB("a"))
 		a := g.expect(t, "write:a")
 		w.Write(ctB("b"))
-		w.Destroy(ctErrBoom)
-		w.Destroy(ctErrBoom2)
+		w.Destroy(errCtBoom)
+		w.Destroy(errCtBoom2)
 		w.End(nil)
 		w.Write(ctB("c"))
-		a.reply <- ctErrBoom2
+		a.reply <- errCtBoom2
 		<-w.Done()
-		w.Destroy(ctErrBoom2)
+		w.Destroy(errCtBoom2)
 		w.Write(ctB("d"))
 		synctest.Wait()
 		l.want(t, "error:boom", "error2:boom", "close")
@@ -796,19 +796,19 @@ func TestWritable_X3_DestroyWithError(t *testing.T) {
 		a := g.expect(t, "write:a")
 		w.WriteCB(ctB("b"), l.cb("cb:b"))
 		w.WriteCB(ctB("c"), l.cb("cb:c"))
-		w.Destroy(ctErrBoom)
+		w.Destroy(errCtBoom)
 		if !w.Destroyed() || w.Writable() {
 			t.Fatal("not destroyed at once")
 		}
 		if !ctClosed(a.ctx.Done()) {
 			t.Fatal("the sink's ctx was not cancelled")
 		}
-		w.Destroy(ctErrBoom2) // changes nothing
+		w.Destroy(errCtBoom2) // changes nothing
 		a.reply <- nil        // the write in flight succeeds after all
 		<-w.Done()
-		w.Destroy(ctErrBoom2)
+		w.Destroy(errCtBoom2)
 		l.want(t, "sink:write:a", "cb:a:nil", "cb:b:boom", "cb:c:boom", "sink:close", "error:boom", "close")
-		if !errors.Is(w.Err(), ctErrBoom) {
+		if !errors.Is(w.Err(), errCtBoom) {
 			t.Fatalf("Err %v", w.Err())
 		}
 	})
@@ -846,14 +846,14 @@ func TestWritable_X5_FinalError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var l ctLog
 		g := newCtSink[[]byte](&l, false)
-		g.finalErr = ctErrBoom
+		g.finalErr = errCtBoom
 		w := ctNewW(t, g, -1)
 		ctWatch(&l, w)
 		w.WriteCB(ctB("a"), l.cb("cb:a"))
 		w.End(l.cb("end"))
 		<-w.Done()
 		l.want(t, "sink:write:a", "cb:a:nil", "sink:final", "end:boom", "sink:close", "error:boom", "close")
-		if !errors.Is(w.Err(), ctErrBoom) || w.Finished() {
+		if !errors.Is(w.Err(), errCtBoom) || w.Finished() {
 			t.Fatalf("Err %v Finished %v", w.Err(), w.Finished())
 		}
 	})
@@ -867,17 +867,17 @@ func TestWritable_X6_StickyFirstErrorWins(t *testing.T) {
 			w := ctNewW(t, g, 1)
 			ctWatch(&l, w)
 			w.Write(ctB("a"))
-			g.expect(t, "write:a").reply <- ctErrBoom
+			g.expect(t, "write:a").reply <- errCtBoom
 			<-w.Done()
-			w.Destroy(ctErrBoom2)
+			w.Destroy(errCtBoom2)
 			for _, err := range []error{w.Err(), w.Close(), w.WaitDrain(context.Background())} {
-				if !errors.Is(err, ctErrBoom) {
+				if !errors.Is(err, errCtBoom) {
 					t.Fatalf("got %v, want the first error", err)
 				}
 			}
 			end, ch := ctErrCh()
 			w.End(end)
-			if err := ctRecv(t, ch, "end callback"); !errors.Is(err, ctErrBoom) {
+			if err := ctRecv(t, ch, "end callback"); !errors.Is(err, errCtBoom) {
 				t.Fatalf("End after failure: %v", err)
 			}
 			l.want(t, "error:boom", "close")
@@ -892,11 +892,11 @@ func TestWritable_X6_StickyFirstErrorWins(t *testing.T) {
 			ctWatch(&l, w)
 			w.WriteCB(ctB("a"), l.cb("cb:a"))
 			a := g.expect(t, "write:a")
-			w.Destroy(ctErrBoom)
-			a.reply <- ctErrBoom2
+			w.Destroy(errCtBoom)
+			a.reply <- errCtBoom2
 			<-w.Done()
 			l.want(t, "cb:a:boom2", "error:boom", "close")
-			if !errors.Is(w.Err(), ctErrBoom) {
+			if !errors.Is(w.Err(), errCtBoom) {
 				t.Fatalf("Err %v", w.Err())
 			}
 		})
@@ -1004,7 +1004,7 @@ func TestWritable_C4_FailedBatchFailsAll(t *testing.T) {
 		a.reply <- nil
 		b := g.expect(t, "batch:b,c,d")
 		w.WriteCB(ctB("e"), l.cb("cb:e"))
-		b.reply <- ctErrBoom
+		b.reply <- errCtBoom
 		<-w.Done()
 		l.want(t, "cb:a:nil", "cb:b:boom", "cb:c:boom", "cb:d:boom", "cb:e:boom", "error:boom", "close")
 	})

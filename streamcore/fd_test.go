@@ -112,12 +112,12 @@ func TestFiles_L2_NoDescriptorLeft(t *testing.T) {
 			tap := ctTap(t, func(i int) error {
 				if i == 20 {
 					*during = ctCountFDs(t)
-					return ctErrBoom
+					return errCtBoom
 				}
 				return nil
 			})
 			return []streamcore.Stream{open(t, in), tap, gz(t), create(t, filepath.Join(dir, "boom.gz"))}
-		}, ctErrBoom},
+		}, errCtBoom},
 		{"context cancelled", func(t *testing.T, cancel func(), during *int) []streamcore.Stream {
 			tap := ctTap(t, func(i int) error {
 				if i == 20 {

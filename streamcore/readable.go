@@ -78,8 +78,7 @@ type Readable[T any] struct {
 	err        error
 	waitCh     chan struct{}
 
-	pending []func()
-	onData  []*listener[func(T)]
+	onData []*listener[func(T)]
 	// onReadable are the readable listeners; needReadable: the next time
 	// data (or the end) is there, they are due (Node's needReadable).
 	onReadable   []*listener[func()]

@@ -238,8 +238,8 @@ func TestReader(t *testing.T) {
 			if n, err := rd.Read(buf); n != 1 || err != nil || buf[0] != 'b' {
 				t.Fatalf("Read: %d %v", n, err)
 			}
-			r.Destroy(ctErrBoom)
-			if _, err := rd.Read(buf); !errors.Is(err, ctErrBoom) {
+			r.Destroy(errCtBoom)
+			if _, err := rd.Read(buf); !errors.Is(err, errCtBoom) {
 				t.Fatalf("Read after destroy: %v", err)
 			}
 		})

@@ -50,7 +50,6 @@ type Transform[I, O any] struct {
 	// selfPaced: the transform function applies readable-side backpressure
 	// itself (gunzip's decoder), so writes are not held.
 	selfPaced bool
-	once      sync.Once
 	done      chan struct{}
 }
 
