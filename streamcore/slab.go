@@ -1,6 +1,7 @@
 package streamcore
 
 import (
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -44,7 +45,11 @@ type ByteStreamSink interface {
 // Write, WriteString, WriteCB, Flush, Uncork and End are the producer's
 // methods and must not run concurrently with each other.
 type producer struct {
-	budget int     // a write of fewer bytes may take the fast path
+	budget int // a write of fewer bytes may take the fast path
+	// stop is set (by any goroutine) once the stream is ending or
+	// destroyed, so that the fast path notices a Destroy from elsewhere. It
+	// shares the producer's cache line: it is written once.
+	stop   atomic.Bool
 	slab   []byte  // the current slab: len is the bytes written into it
 	pub    int     // slab[:pub] has been published
 	ends   []int32 // ends in slab of unpublished chunks; nil when the sink joins chunks

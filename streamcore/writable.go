@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -92,10 +91,7 @@ type Writable[T any] struct {
 	slabs      bool
 	joins      bool
 	batchBytes int64
-	// stop is set once the stream is ending or destroyed, so that the fast
-	// path notices a Destroy from another goroutine.
-	stop atomic.Bool
-	_    [64]byte
+	_          [64]byte
 
 	// p is the producer's state (see producer); on its own cache lines.
 	p producer
@@ -197,7 +193,7 @@ func (w *Writable[T]) chunkSize(c T) int64 {
 // may reuse at once; most writes take no lock (see "When bytes reach the
 // sink" in the package doc).
 func (w *Writable[T]) Write(chunk T) bool {
-	if w.p.budget > 0 && !w.stop.Load() && w.p.writeFast(asBytes(&chunk)) {
+	if w.p.budget > 0 && w.p.writeFast(asBytes(&chunk)) {
 		return true
 	}
 	return w.WriteCB(chunk, nil)
@@ -210,7 +206,7 @@ func (w *Writable[T]) Write(chunk T) bool {
 func (w *Writable[T]) WriteString(s string) bool {
 	if w.slabs {
 		b := unsafe.Slice(unsafe.StringData(s), len(s))
-		if w.p.budget > 0 && !w.stop.Load() && w.p.writeFast(b) {
+		if w.p.budget > 0 && w.p.writeFast(b) {
 			return true
 		}
 		return w.writeBytes(b, nil)
@@ -230,11 +226,13 @@ func (w *Writable[T]) WriteString(s string) bool {
 // writeFast is Write's fast path: it appends p to the current slab if the
 // budget allows, without a lock.
 func (pr *producer) writeFast(p []byte) bool {
-	if len(p) >= pr.budget || pr.ends != nil && len(pr.ends) == cap(pr.ends) {
+	if len(p) >= pr.budget || pr.stop.Load() || pr.ends != nil && len(pr.ends) == cap(pr.ends) {
 		return false
 	}
 	pr.budget -= len(p)
-	pr.slab = append(pr.slab, p...)
+	n := len(pr.slab)
+	pr.slab = pr.slab[:n+len(p)]
+	copy(pr.slab[n:], p)
 	if pr.ends != nil {
 		pr.ends = append(pr.ends, int32(len(pr.slab)))
 	}
@@ -394,7 +392,7 @@ func (w *Writable[T]) End(cb func(error)) {
 		}
 		if !w.ending {
 			w.ending = true
-			w.stop.Store(true)
+			w.p.stop.Store(true)
 			w.corked = 0
 			w.wake()
 		}
@@ -435,7 +433,7 @@ func (w *Writable[T]) destroyLocked(err error) {
 		return
 	}
 	w.destroyed = true
-	w.stop.Store(true)
+	w.p.stop.Store(true)
 	if err != nil && w.err == nil {
 		w.err = err
 	}
@@ -558,7 +556,7 @@ func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool
 				w.err = err
 			}
 			w.destroyed = true
-			w.stop.Store(true)
+			w.p.stop.Store(true)
 			w.cancel()
 		}
 	} else if w.needDrain && w.length == 0 && !w.ending && !w.destroyed {
@@ -630,7 +628,7 @@ func (w *Writable[T]) final() {
 			w.err = err
 		}
 		w.destroyed = true
-		w.stop.Store(true)
+		w.p.stop.Store(true)
 		w.teardown()
 		return
 	}
@@ -671,7 +669,7 @@ func (w *Writable[T]) teardown() {
 	pending := w.pending
 	w.pending = nil
 	w.destroyed = true
-	w.stop.Store(true)
+	w.p.stop.Store(true)
 	w.cancel()
 	w.mu.Unlock()
 
