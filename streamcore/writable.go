@@ -63,13 +63,17 @@ type WritableOptions struct {
 // are handed to the Sink by a goroutine the stream owns, so a producer that
 // ignores false really does grow the buffer.
 //
-// Ownership: a chunk passed to Write belongs to the stream until its
-// completion callback runs; the caller must not modify it.
+// Ownership: on a Writable[[]byte] in byte mode Write copies the chunk (the
+// byte path: see the package doc for when the bytes reach the sink); on
+// other Writables a chunk passed to Write belongs to the stream until its
+// completion callback runs, and the caller must not modify it.
 //
-// Concurrency: all methods may be called from any goroutine. Event listeners
-// and completion callbacks run on the stream's goroutine, one at a time, in
-// Node's order, never inside the call that caused them; a listener may call
-// Write, End or Destroy.
+// Concurrency: the producer's methods (Write, WriteString, WriteCB, Flush,
+// Uncork, End, EndWith, Close) are for one goroutine at a time, like
+// bufio.Writer's; all other methods may be called from any goroutine. Event
+// listeners and completion callbacks run on the stream's goroutine, one at
+// a time, in Node's order, never inside the call that caused them; a
+// listener may call Write, End or Destroy.
 //
 // Errors are sticky (bufio.Writer's rule) and the first one wins: after a
 // sink error or Destroy(err), Err returns it and every later Write fails.
