@@ -15,12 +15,12 @@ import (
 	"github.com/bpbench/bpbench/streamcore"
 )
 
-// TestPipe_P6_FalseWritePausesAgain ports
+// TestPipe_P6_PipeAwaitDrainManualResume ports
 // test-stream-pipe-await-drain-manual-resume.js: a source resumed by hand
 // while it waits for its destination's drain pauses again on the next false
 // write, so the destination never takes more than its highWaterMark plus a
 // chunk per resume.
-func TestPipe_P6_FalseWritePausesAgain(t *testing.T) {
+func TestPipe_P6_PipeAwaitDrainManualResume(t *testing.T) {
 	hundred := func(d byte) []byte { return bytes.Repeat([]byte{d}, 100) }
 	t.Run("manual resume", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -318,6 +318,160 @@ func TestWritable_E6_EndWithLastChunk(t *testing.T) {
 		<-w2.Done()
 		if !errors.Is(w2.Err(), streamcore.ErrWriteAfterEnd) {
 			t.Fatalf("err %v, want write after end", w2.Err())
+		}
+	})
+}
+
+// TestPipe_P3_PipeAwaitDrain ports test-stream-pipe-await-drain.js: with
+// a fast and a slow destination, a chunk pushed after the slow one said
+// false does not reach the fast one until the slow one drains.
+func TestPipe_P3_PipeAwaitDrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := ctNewR[[]byte](t, &ctManual[[]byte]{}, streamcore.ReadableOptions{})
+		fast := newCtSink[[]byte](nil, false)
+		slow := newCtSink[[]byte](nil, true)
+		w1 := ctNewW(t, fast, -1)
+		w2 := ctNewW(t, slow, -1)
+		streamcore.Pipe(src, w1, streamcore.PipeOptions{})
+		streamcore.Pipe(src, w2, streamcore.PipeOptions{})
+		big := make([]byte, 560000) // above the highWaterMark: Write returns false
+		src.Push(big)
+		held := slow.next(t) // never answered until the end: the slow consumer
+		synctest.Wait()
+		src.Push(big) // must not get through to w1: w2 is not done
+		synctest.Wait()
+		if n := len(fast.received()); n != 1 {
+			t.Fatalf("the fast destination got %d chunks, want 1", n)
+		}
+		held.reply <- nil
+		src.PushEnd()
+		ctAnswerUntil(t, w2.Done(), slow)
+		<-w1.Done()
+		if n := len(fast.received()); n != 2 {
+			t.Fatalf("after the drain the fast destination got %d chunks, want 2", n)
+		}
+	})
+}
+
+// TestDefaults_D3_TransformSplitHighWaterMark ports
+// test-stream-transform-split-highwatermark.js (Node's default is 16 KiB
+// in v20; ours is 64 KiB, D1).
+func TestDefaults_D3_TransformSplitHighWaterMark(t *testing.T) {
+	const def = streamcore.DefaultHighWaterMark
+	h := streamcore.HWM
+	for _, c := range []struct {
+		r, w    int64
+		hwm, rh *int
+		wh      *int
+	}{
+		{666, def, nil, h(666), nil},
+		{def, 777, nil, nil, h(777)},
+		{666, 777, nil, h(666), h(777)},
+		// highWaterMark overrides the per-side options
+		{555, 555, h(555), h(666), nil},
+		{555, 555, h(555), nil, h(777)},
+		{555, 555, h(555), h(666), h(777)},
+		// nil is "not set"
+		{def, def, nil, nil, nil},
+	} {
+		tr, err := streamcore.NewTransform(func(context.Context, []byte, func([]byte) bool) error { return nil },
+			streamcore.TransformOptions[[]byte]{HighWaterMark: c.hwm, ReadableHighWaterMark: c.rh, WritableHighWaterMark: c.wh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, w := tr.Readable.HighWaterMark(), tr.Writable.HighWaterMark(); r != c.r || w != c.w {
+			t.Errorf("%+v: readable %d writable %d, want %d %d", c, r, w, c.r, c.w)
+		}
+		tr.Destroy(nil)
+	}
+}
+
+// TestReadable_R10_StreamReadableEvent ports test-stream-readable-event.js:
+// a readable listener attached after data was pushed is notified, and the
+// Source is asked for more only below the highWaterMark and before the end.
+func TestReadable_R10_StreamReadableEvent(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		hwm      int
+		push     string
+		end      bool
+		wantRead bool
+	}{
+		{"above the highWaterMark, not reading", 3, "blerg", false, false},
+		{"below the highWaterMark, reading", 3, "bl", false, true},
+		{"ended below the highWaterMark", 30, "blerg", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := &ctManual[[]byte]{}
+				r := ctNewR[[]byte](t, src, streamcore.ReadableOptions{HighWaterMark: streamcore.HWM(c.hwm)})
+				r.Push(ctB(c.push))
+				if c.end {
+					r.PushEnd()
+				}
+				caught := make(chan struct{}, 1)
+				r.OnReadable(func() {
+					select {
+					case caught <- struct{}{}:
+					default:
+					}
+				})
+				synctest.Wait()
+				ctRecv(t, caught, "the readable event")
+				if read := src.count() > 0; read != c.wantRead {
+					t.Errorf("source asked: %v, want %v", read, c.wantRead)
+				}
+			})
+		})
+	}
+}
+
+// TestPipe_P7_PipeFlowAfterUnpipe ports test-stream-pipe-flow-after-unpipe.js:
+// unpiping a destination whose write never finishes un-blocks the source,
+// which keeps flowing to its data listener.
+func TestPipe_P7_PipeFlowAfterUnpipe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rs := ctNewR[[]byte](t, streamcore.SourceFunc[[]byte](func(_ context.Context, r *streamcore.Readable[[]byte], _ int) {
+			r.Push(ctB("foo"))
+		}), streamcore.ReadableOptions{HighWaterMark: streamcore.HWM(1)})
+		writing := make(chan struct{}, 1)
+		ws := ctNewW(t, streamcore.SinkFunc[[]byte](func(ctx context.Context, _ []byte) error {
+			writing <- struct{}{}
+			<-ctx.Done() // this write never finishes
+			return ctx.Err()
+		}), 1)
+		paused := make(chan struct{})
+		chunks := 0
+		rs.OnData(func([]byte) {
+			chunks++
+			if chunks == 20 {
+				rs.Pause() // finish the test
+				close(paused)
+			}
+		})
+		streamcore.Pipe(rs, ws, streamcore.PipeOptions{})
+		ctRecv(t, writing, "the first write")
+		rs.Unpipe(ws)
+		ctWait(t, paused, "20 chunks after unpipe")
+	})
+}
+
+// TestReadable_R7_StreamEndPaused ports test-stream-end-paused.js: a paused
+// stream whose source ends without data still emits end once resumed, and
+// the source is asked once.
+func TestReadable_R7_StreamEndPaused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ctManual[[]byte]{onRead: func(_ int, r *streamcore.Readable[[]byte]) { r.PushEnd() }}
+		r := ctNewR[[]byte](t, src, streamcore.ReadableOptions{})
+		r.OnData(func([]byte) { t.Error("got data") })
+		r.Pause()
+		synctest.Wait()
+		ended := make(chan struct{})
+		r.OnEnd(func() { close(ended) })
+		r.Resume()
+		ctWait(t, ended, "end")
+		if n := src.count(); n != 1 {
+			t.Errorf("source asked %d times, want 1", n)
 		}
 	})
 }
