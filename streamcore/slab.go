@@ -24,7 +24,7 @@ const (
 	// backpressure may have needed many, and they are not kept after it.
 	maxFreeSlabs = 4
 	// maxBatchBytes caps the bytes the producer writes between two
-	// publications (smaller highWaterMarks use hwm/8).
+	// publications (smaller highWaterMarks use hwm/4).
 	maxBatchBytes = 16 << 10
 )
 

@@ -174,7 +174,7 @@ func newWritable[T any](sink Sink[T], opts WritableOptions, copy bool) (*Writabl
 	if _, ok := any(sink).(Sink[[]byte]); ok && copy && !opts.ObjectMode {
 		w.slabs = true
 		_, w.joins = any(sink).(ByteStreamSink)
-		w.batchBytes = min(maxBatchBytes, hwm/8)
+		w.batchBytes = min(maxBatchBytes, hwm/4)
 	}
 	w.cond.L = &w.mu
 	w.ctx, w.cancel = context.WithCancel(context.Background())
