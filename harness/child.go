@@ -22,6 +22,10 @@ import (
 // past the cap to what the child can fault in within this period.
 const watchdogPeriod = time.Millisecond
 
+// watchdogFar is the longest time between two watchdog checks, however long
+// the sampling interval: the cap holds with --interval 1m too.
+const watchdogFar = 5 * time.Millisecond
+
 // nearCap reports whether the watchdog should check every watchdogPeriod
 // rather than at each sample: when rss is above 3/4 of the cap, or growing
 // (from prev, dt ago) fast enough to reach it within two intervals.
@@ -58,7 +62,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 
 	dir := c.Dir
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "bpbench-run-")
+		tmp, err := os.MkdirTemp("", runDirPrefix+strconv.Itoa(os.Getpid())+"-")
 		if err != nil {
 			return r, fmt.Errorf("run %s: working directory: %w", r.ID, err)
 		}
@@ -139,13 +143,17 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	}
 
 	// One timer drives both the samples (every Interval) and the watchdog.
-	// Far from the cap the watchdog looks at each sample; once the RSS is
-	// within reach of it (see nearCap) it also looks every watchdogPeriod
-	// in between, with a single pread of /proc/PID/statm.
+	// Far from the cap the watchdog looks at each sample and at least every
+	// watchdogFar; once the RSS is within reach of it (see nearCap) every
+	// watchdogPeriod, each time with a single pread of /proc/PID/statm.
 	var wake *time.Timer
 	var tick <-chan time.Time
 	if procs != nil && cfg.Interval > 0 {
-		wake = time.NewTimer(cfg.Interval)
+		first := cfg.Interval
+		if cfg.HardLimit > 0 {
+			first = min(first, watchdogFar)
+		}
+		wake = time.NewTimer(first)
 		defer wake.Stop()
 		tick = wake.C
 	}
@@ -180,10 +188,10 @@ loop:
 				for nextSample <= now {
 					nextSample += cfg.Interval
 				}
-				if rss != nil {
-					cur, _ = rss.rss(ctx)
+				if procs.refresh() > 0 || rss == nil {
+					cur = procs.rss() // the whole tree: a shell's child counts
 				} else {
-					cur = procs.rss()
+					cur, _ = rss.rss(ctx)
 				}
 				if cur > 0 { // 0: exited since the last look, a zombie has no memory
 					maxHWM = max(maxHWM, procs.hwm())
@@ -211,8 +219,11 @@ loop:
 				continue
 			}
 			delay := nextSample - time.Since(start)
-			if nearCap(cur, prevRSS, now-prevT, cfg.HardLimit, cfg.Interval) {
-				delay = min(delay, watchdogPeriod)
+			if cfg.HardLimit > 0 {
+				delay = min(delay, watchdogFar)
+				if nearCap(cur, prevRSS, now-prevT, cfg.HardLimit, min(cfg.Interval, watchdogFar)) {
+					delay = min(delay, watchdogPeriod)
+				}
 			}
 			prevRSS, prevT = cur, now
 			wake.Reset(max(delay, 0))
@@ -220,8 +231,14 @@ loop:
 	}
 
 	// The leader is a zombie now: its group id cannot be reused, so kill
-	// whatever it left behind, then reap it.
+	// whatever it left behind — its group, the descendants seen last, and
+	// any orphan reparented to this process (the subreaper), such as a
+	// grandchild that left the group with setsid — then reap it.
 	killGroup(pid)
+	if procs != nil {
+		killTree(procs.descendants())
+	}
+	killTree(orphans(pid))
 	waitErr := cmd.Wait()
 	if procs != nil {
 		procs.close()
@@ -305,6 +322,10 @@ loop:
 		}
 	default:
 		r.Outcome = results.Crash
+	}
+	if probing && probe.lines == 0 && r.Outcome != results.OK && r.Outcome != results.Interrupted {
+		r.NotStarted = true
+		note("the workload never reported: it stopped before it started")
 	}
 	return r, nil
 }

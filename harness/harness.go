@@ -270,6 +270,10 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := becomeSubreaper(); err != nil {
+		return nil, fmt.Errorf("harness: cannot become the subreaper of the runs' processes: %w", err)
+	}
+	cleanStaleRunDirs()
 	env := machine{goos: runtime.GOOS, goarch: runtime.GOARCH, cpu: cpuName(), commit: cfg.Commit}
 	if env.commit == "" {
 		env.commit = gitCommit(ctx)
@@ -321,6 +325,28 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	}
 	prog.finish()
 	return res, ctx.Err()
+}
+
+// runDirPrefix names a run's temporary working folder, followed by the
+// harness's pid: a folder whose harness is gone (killed before it could
+// remove it) is removed by the next Run.
+const runDirPrefix = "bpbench-run-"
+
+// cleanStaleRunDirs removes the working folders of runs whose harness no
+// longer exists.
+func cleanStaleRunDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), runDirPrefix+"*"))
+	for _, d := range dirs {
+		rest := strings.TrimPrefix(filepath.Base(d), runDirPrefix)
+		pidStr, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && ownedByMe(fi) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // machine is what a run records about where it was measured.

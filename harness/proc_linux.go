@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,10 +16,15 @@ func supported() error { return nil }
 
 // procFiles keeps a child's /proc/PID/statm and /proc/PID/status open, so
 // that each read is a single pread: the watchdog and VmHWM reads stay cheap.
+// It also keeps the statm of every descendant found by refresh, so that a
+// command run through a shell (which forks rather than execs) or any
+// program that starts helpers is measured and capped as a whole.
 type procFiles struct {
+	pid           int
 	statm, status *os.File
 	buf           []byte
 	pageSize      int64
+	desc          map[int]*os.File // descendants' statm, by pid
 }
 
 func openProc(pid int) (*procFiles, error) {
@@ -32,23 +38,152 @@ func openProc(pid int) (*procFiles, error) {
 		statm.Close()
 		return nil, err
 	}
-	return &procFiles{statm: statm, status: status, buf: make([]byte, 4096), pageSize: int64(os.Getpagesize())}, nil
+	return &procFiles{pid: pid, statm: statm, status: status, buf: make([]byte, 4096), pageSize: int64(os.Getpagesize()), desc: map[int]*os.File{}}, nil
 }
 
 func (p *procFiles) close() {
 	p.statm.Close()
 	p.status.Close()
+	for _, f := range p.desc {
+		f.Close()
+	}
 }
 
-// rss returns the resident set size in bytes; 0 once the process has exited.
+// rss returns the resident set size of the process and its descendants
+// (as of the last refresh) in bytes; 0 once the process has exited.
 func (p *procFiles) rss() int64 {
-	n, _ := p.statm.ReadAt(p.buf, 0)
-	f := bytes.Fields(p.buf[:n])
-	if len(f) < 2 {
+	own := p.statmRSS(p.statm)
+	if own == 0 {
 		return 0
 	}
-	pages, _ := strconv.ParseInt(string(f[1]), 10, 64)
+	for _, f := range p.desc {
+		own += p.statmRSS(f)
+	}
+	return own
+}
+
+// ownRSS is the leader's resident set size alone.
+func (p *procFiles) ownRSS() int64 { return p.statmRSS(p.statm) }
+
+func (p *procFiles) statmRSS(f *os.File) int64 {
+	n, _ := f.ReadAt(p.buf, 0)
+	fs := bytes.Fields(p.buf[:n])
+	if len(fs) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(string(fs[1]), 10, 64)
 	return pages * p.pageSize
+}
+
+// refresh finds the process's descendants now (through every thread's
+// /proc/PID/task/TID/children), opens the statm of new ones and forgets
+// the ones gone, and returns how many there are.
+func (p *procFiles) refresh() int {
+	seen := map[int]bool{}
+	queue := []int{p.pid}
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		for _, c := range children(pid) {
+			if !seen[c] && c != p.pid {
+				seen[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	for pid, f := range p.desc {
+		if !seen[pid] {
+			f.Close()
+			delete(p.desc, pid)
+		}
+	}
+	for pid := range seen {
+		if p.desc[pid] == nil {
+			if f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/statm"); err == nil {
+				p.desc[pid] = f
+			}
+		}
+	}
+	return len(p.desc)
+}
+
+// descendants returns the pids found by the last refresh.
+func (p *procFiles) descendants() []int {
+	out := make([]int, 0, len(p.desc))
+	for pid := range p.desc {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// children lists pid's child processes, over all its threads.
+func children(pid int) []int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// becomeSubreaper makes this process the reaper of its orphaned
+// descendants, so that a grandchild that leaves the run's process group
+// (setsid) and loses its parent is still found, killed and reaped.
+func becomeSubreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// killTree sends SIGKILL to pids and reaps those that were reparented to
+// this process (as its subreaper) once they are dead.
+func killTree(pids []int) {
+	for _, pid := range pids {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for _, pid := range pids {
+		var ws syscall.WaitStatus
+		for i := 0; i < 100; i++ {
+			got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+			if got == pid || err != nil { // reaped, or not our child (its parent reaps it)
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// orphans lists this process's children other than the run's leader: the
+// run's descendants reparented here after their parent died.
+func orphans(leader int) []int {
+	var out []int
+	for _, c := range children(os.Getpid()) {
+		if c != leader {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ownedByMe reports whether this user owns the file.
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}
+
+// processAlive reports whether pid names a running process.
+func processAlive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
 }
 
 // hwm returns VmHWM (the kernel's peak RSS of the process) in bytes; 0 once

@@ -23,6 +23,14 @@ func openProc(pid int) (*procFiles, error) {
 }
 func (p *procFiles) close()                          {}
 func (p *procFiles) rss() int64                      { return 0 }
+func (p *procFiles) ownRSS() int64                   { return 0 }
+func (p *procFiles) refresh() int                    { return 0 }
+func (p *procFiles) descendants() []int              { return nil }
+func becomeSubreaper() error                         { return supported() }
+func killTree(pids []int)                            {}
+func processAlive(pid int) bool                      { return false }
+func orphans(leader int) []int                       { return nil }
+func ownedByMe(fi os.FileInfo) bool                  { return false }
 func (p *procFiles) hwm() int64                      { return 0 }
 func selfHWM() int64                                 { return 0 }
 func sysProcAttr() *syscall.SysProcAttr              { return nil }

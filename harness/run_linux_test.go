@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/internal/size"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -550,4 +551,85 @@ func BenchmarkSampling(b *testing.B) {
 	b.ReportMetric(100*(on_.wall-off_.wall)/off_.wall, "overhead-%")
 	b.ReportMetric(100*(on_.harness-off_.harness).Seconds()/on_.wall, "sampler-cpu-%")
 	b.ReportMetric(100*(on_.workload-off_.workload).Seconds()/on_.wall, "probe-cpu-%")
+}
+
+// The watchdog looks every few milliseconds whatever the sampling interval:
+// a minute between samples does not turn the cap off.
+func TestWatchdogIndependentOfInterval(t *testing.T) {
+	cfg := baseConfig(testCell(t, "oom", false))
+	cfg.MemLimit, cfg.HardLimit, cfg.Interval = 32<<20, 64<<20, time.Minute
+	cfg.Timeout = 30 * time.Second
+	r := runOne(t, cfg)
+	if r.Outcome != results.OOM || r.WallSeconds > 20 {
+		t.Fatalf("outcome %s after %.1fs with a 1m interval; want oom at the cap", r.Outcome, r.WallSeconds)
+	}
+	if over := float64(r.PeakRSSBytes)/float64(cfg.HardLimit) - 1; over > 0.10 {
+		t.Errorf("peak RSS %d is %+.1f%% over the cap", r.PeakRSSBytes, 100*over)
+	}
+}
+
+// A shell that forks (dash does for "cmd; true") is measured and capped
+// with its children: the grandchild that outgrows the cap makes the run oom.
+func TestShellGrandchildIsCapped(t *testing.T) {
+	c := Cell{Bench: "Cmd", Workload: "cmd", Argv: []string{"sh", "-c", testExe(t) + "; true"},
+		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
+	cfg := baseConfig(c)
+	cfg.MemLimit, cfg.HardLimit, cfg.Timeout = 32<<20, 64<<20, 30*time.Second
+	r := runOne(t, cfg)
+	if r.Outcome != results.OOM {
+		t.Fatalf("outcome %s, peak %s: the shell's child outgrew the cap unseen", r.Outcome, size.Human(r.PeakRSSBytes))
+	}
+	if r.PeakRSSBytes < cfg.HardLimit {
+		t.Errorf("peak RSS %s below the %s cap it crossed", size.Human(r.PeakRSSBytes), size.Human(cfg.HardLimit))
+	}
+}
+
+// A grandchild that leaves the process group (setsid) does not outlive
+// the run: the harness is its subreaper and kills it.
+func TestSetsidGrandchildDoesNotOutlive(t *testing.T) {
+	dir := t.TempDir()
+	c := Cell{Bench: "Cmd", Workload: "cmd", Dir: dir, Argv: []string{"sh", "-c",
+		`setsid sh -c 'echo $$ > pid; exec sleep 1000' & while [ ! -s pid ]; do :; done; exit 0`}}
+	r := runOne(t, baseConfig(c))
+	if r.Outcome != results.OK {
+		t.Fatalf("outcome %s: %s", r.Outcome, r.StderrTail)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		t.Fatalf("pid file %q", b)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+		state, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the setsid grandchild %d outlived the run: %s", pid, state)
+	}
+}
+
+// A working folder left by a harness that was killed is removed by the
+// next Run; one of a live harness is left alone.
+func TestStaleRunDirsRemoved(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", runDirPrefix, dead.Process.Pid))
+	live := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", runDirPrefix, os.Getppid()))
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.RemoveAll(live)
+	runOne(t, baseConfig(testCell(t, "quick", false)))
+	if _, err := os.Stat(stale); err == nil {
+		os.RemoveAll(stale)
+		t.Error("a stale run folder was kept")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live harness's run folder was removed: %v", err)
+	}
 }

@@ -39,6 +39,10 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"workload"}, `give exactly one workload name`},
 		{[]string{"merge", filepath.Join(dir, "missing"), "--out", out}, `missing`},
 		{[]string{"merge", "--out", out}, `give the shard folders`},
+		{[]string{"run", "--cmd", "", "--out", out}, `--cmd is empty`},
+		{[]string{"run", "--memlimit", "64MiB", "--hard-limit", "32MiB", "--out", out}, `--hard-limit 32MiB is below --memlimit 64MiB`},
+		{[]string{"run", "--bogus"}, "flag provided but not defined: -bogus\nUsage: bpbench run [flags]"},
+		{[]string{"list", "bogus"}, `unexpected argument "bogus"`},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
@@ -53,6 +57,31 @@ func TestBadInputExitsTwo(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		entries, _ := os.ReadDir(out)
 		t.Errorf("bad input left the output folder %s behind (%v)", out, entries)
+	}
+}
+
+// A plain command line runs without a shell, so the harness caps the
+// program itself; shell syntax and builtins go through sh -c.
+func TestCommandCell(t *testing.T) {
+	for cmd, shell := range map[string]bool{
+		"true --flag x":     false,
+		"exec true":         true,
+		"cd /tmp && true":   true,
+		"exit 1":            true,
+		"A=1 true":          true,
+		"true > /dev/null":  true,
+		"true 'quoted arg'": true,
+		"echo $HOME":        true,
+		"true; true":        true,
+	} {
+		c, err := commandCell(cmd)
+		if err != nil {
+			t.Errorf("%q: %v", cmd, err)
+			continue
+		}
+		if got := c.Argv[0] == "sh"; got != shell {
+			t.Errorf("%q runs as %q; want shell %v", cmd, c.Argv, shell)
+		}
 	}
 }
 
@@ -94,8 +123,8 @@ func TestNothingMeasuredKeepsOldResults(t *testing.T) {
 	cancel()
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"run", "--workload", "million-line-writer", "--lines", "100", "--out", out}, strings.NewReader(""), &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "nothing was measured") {
-		t.Fatalf("exit %d, stderr %q; want 1 and a note that nothing was measured", code, stderr.String())
+	if code != 130 || !strings.Contains(stderr.String(), "nothing was measured") {
+		t.Fatalf("exit %d, stderr %q; want 130 (interrupted) and a note that nothing was measured", code, stderr.String())
 	}
 	if b, _ := os.ReadFile(old); string(b) != "BenchmarkOld 1 1 sec/op\n" {
 		t.Fatalf("results.txt was replaced with %q", b)

@@ -12,8 +12,12 @@ import (
 func cmdList(_ context.Context, e *env, args []string) int {
 	fs := newFlags(e, "list", "[-v]")
 	verbose := fs.Bool("v", false, "also print each workload's seed and model")
-	if _, err := parseInterleaved(fs, args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return usageError(e, "list", err)
+	}
+	if len(pos) > 0 {
+		return usageError(e, "list", fmt.Errorf("unexpected argument %q: bpbench list takes only -v (bpbench workload NAME runs one)", pos[0]))
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tVARIANTS\tPARAMETERS (defaults)")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -16,7 +17,6 @@ import (
 	"github.com/bpbench/bpbench/harness"
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
-	"github.com/bpbench/bpbench/reports"
 	"github.com/bpbench/bpbench/workloads"
 )
 
@@ -47,37 +47,16 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return usageError(e, "run", err)
 	}
 	opts.cfg.Cells = cells
-	opts.cfg.Progress = e.stderr
-	opts.cfg.Terminal = e.isTerminal
-	res, runErr := harness.Run(ctx, opts.cfg)
-	if res == nil || len(res.Runs) == 0 {
-		// Nothing was measured: leave the folder as it was (and remove
-		// it if this run created it) rather than replace earlier results
-		// with empty ones.
-		if created {
-			os.Remove(opts.out)
-		}
-		if res == nil {
-			return usageError(e, "run", runErr) // the configuration was refused
-		}
-		fmt.Fprintf(e.stderr, "bpbench run: nothing was measured (%v); %s left as it was\n", runErr, opts.out)
-		return exitFailed
+	m := measureInto(ctx, e, "run", opts.cfg, opts.out, created)
+	if m.res == nil || m.dest == "" {
+		return m.code
 	}
-	if err := res.WriteDir(opts.out); err != nil {
-		fmt.Fprintf(e.stderr, "bpbench run: writing %s: %v\n", opts.out, err)
-		return exitFailed
-	}
-	reports.Summary(e.stdout, res)
 	if opts.baseBin != "" {
-		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); judge head against base with: bpbench gate %s\n", opts.out, opts.out)
+		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); judge head against base with: bpbench gate %s\n", m.dest, m.dest)
 	} else {
-		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: bpbench compare %s\n", opts.out, opts.out)
+		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: bpbench compare %s\n", m.dest, m.dest)
 	}
-	if runErr != nil {
-		fmt.Fprintf(e.stderr, "bpbench run: stopped early: %v (the runs measured before it are in %s)\n", runErr, opts.out)
-		return exitFailed
-	}
-	return exitOK
+	return m.code
 }
 
 // parseRunFlags returns the options, or an exit code ≥ 0 to stop with.
@@ -134,6 +113,10 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 		if o.cfg.HardLimit == 0 {
 			return fail(errors.New("--hard-limit 0: give a size above zero, or leave it out for the default"))
 		}
+		if o.cfg.HardLimit < o.cfg.MemLimit {
+			return fail(fmt.Errorf("--hard-limit %s is below --memlimit %s: the hard cap must sit above GOMEMLIMIT, or a drain-aware run is killed for memory the Go runtime may use; raise it or leave it out (default %g × memlimit)",
+				size.Format(o.cfg.HardLimit), size.Format(o.cfg.MemLimit), harness.HardLimitFactor))
+		}
 	}
 	if *interval <= 0 {
 		return fail(fmt.Errorf("--interval %v: give a positive duration, e.g. 5ms", *interval))
@@ -157,6 +140,11 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 			return fail(fmt.Errorf("--variant: %v (or both)", err))
 		}
 		o.variants = []workloads.Variant{v}
+	}
+	cmdSet := false
+	fs.Visit(func(f *flag.Flag) { cmdSet = cmdSet || f.Name == "cmd" })
+	if cmdSet && strings.TrimSpace(*cmd) == "" {
+		return fail(errors.New("--cmd is empty: give the command to measure, e.g. --cmd './server --once', or leave --cmd out to run the built-in suite"))
 	}
 	o.globs = strings.Split(*workload, ",")
 	if *cmd != "" && *workload == "*" {
@@ -195,12 +183,8 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		if p.Sink != "" && p.Sink != "null" {
-			// Children run in a temporary folder of their own: a sink
-			// given on the command line is relative to where bpbench runs.
-			if p.Sink, err = filepath.Abs(p.Sink); err != nil {
-				return nil, nil, fmt.Errorf("--sink: %v", err)
-			}
+		if p.Sink, err = checkSink(p.Sink); err != nil {
+			return nil, nil, err
 		}
 		for _, n := range w.Uses {
 			used[n] = true
@@ -351,14 +335,32 @@ func expectedTime(p workloads.Params) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-// commandCell is a user's own command, run with sh -c, RSS only.
+// shellWords are first words that need a shell: its builtins and keywords.
+var shellWords = map[string]bool{"exec": true, "cd": true, "exit": true, "export": true, "set": true, "unset": true, ".": true,
+	"source": true, "eval": true, "if": true, "for": true, "while": true, "until": true, "case": true, "!": true, "{": true,
+	"time": true, "ulimit": true, "umask": true, "trap": true, "wait": true, "command": true, "builtin": true, "alias": true}
+
+// needsShell reports whether a command line uses anything beyond a program
+// and its plain arguments.
+func needsShell(cmd string, fields []string) bool {
+	return strings.ContainsAny(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") || shellWords[fields[0]]
+}
+
+// commandCell is a user's own command. A plain command line (a program and
+// plain arguments) runs directly, so the harness measures and caps the
+// program itself; anything else runs with sh -c, and the harness measures
+// and caps the shell with every process it starts.
 func commandCell(cmd string) (harness.Cell, error) {
 	fields := strings.Fields(cmd)
 	if len(fields) == 0 {
 		return harness.Cell{}, errors.New("--cmd is empty: give the command to measure, e.g. --cmd './server --once'")
 	}
-	if _, err := exec.LookPath(fields[0]); err != nil && !strings.ContainsAny(fields[0], "=$(`'\"") {
-		return harness.Cell{}, fmt.Errorf("--cmd: %q is not an executable on PATH or a path to one: check the spelling or give its full path", fields[0])
+	argv := []string{"sh", "-c", cmd}
+	if !needsShell(cmd, fields) {
+		if _, err := exec.LookPath(fields[0]); err != nil {
+			return harness.Cell{}, fmt.Errorf("--cmd: %q is not an executable on PATH or a path to one: check the spelling or give its full path", fields[0])
+		}
+		argv = fields
 	}
 	h := fnv.New32a()
 	h.Write([]byte(cmd))
@@ -366,9 +368,35 @@ func commandCell(cmd string) (harness.Cell, error) {
 		Bench:    "Cmd",
 		Workload: "cmd",
 		Params:   []results.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
-		Argv:     []string{"sh", "-c", cmd},
+		Argv:     argv,
 		Dir:      ".",
 	}, nil
+}
+
+// checkSink makes a --sink path absolute (children run in a folder of their
+// own, so a path given on the command line is relative to where bpbench
+// runs) and checks that its folder exists and can be written, before
+// anything runs.
+func checkSink(sink string) (string, error) {
+	if sink == "" || sink == "null" {
+		return sink, nil
+	}
+	abs, err := filepath.Abs(sink)
+	if err != nil {
+		return "", fmt.Errorf("--sink: %v", err)
+	}
+	dir := filepath.Dir(abs)
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("--sink %s: the folder %s does not exist; give a path in a writable folder, or null", sink, dir)
+	}
+	f, err := os.CreateTemp(dir, ".bpbench-sink-check-*")
+	if err != nil {
+		return "", fmt.Errorf("--sink %s: cannot write in %s (%v); give a path in a writable folder, or null", sink, dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return abs, nil
 }
 
 // checkOutDir makes sure the output folder can be written before anything

@@ -78,6 +78,9 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 		if cfg.HardLimit, err = size.Parse(*hard); err != nil || cfg.HardLimit <= 0 {
 			return fail(fmt.Errorf("--hard-limit %q: give a size above zero", *hard))
 		}
+		if cfg.HardLimit < cfg.MemLimit {
+			return fail(fmt.Errorf("--hard-limit %s is below --memlimit %s: the hard cap must sit above GOMEMLIMIT; raise it or leave it out", size.Format(cfg.HardLimit), size.Format(cfg.MemLimit)))
+		}
 	}
 	hwms, err := pf.hwms()
 	if err != nil {
@@ -98,22 +101,11 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	cfg.Progress, cfg.Terminal = e.stderr, e.isTerminal
-	res, runErr := harness.Run(ctx, cfg)
-	if res == nil || len(res.Runs) == 0 {
-		if created {
-			os.Remove(*out)
-		}
-		if res == nil {
-			return fail(runErr)
-		}
-		fmt.Fprintf(e.stderr, "bpbench tune: nothing was measured (%v); %s left as it was\n", runErr, *out)
-		return exitFailed
+	m := measureInto(ctx, e, "tune", cfg, *out, created)
+	if m.res == nil || m.dest == "" {
+		return m.code
 	}
-	if err := res.WriteDir(*out); err != nil {
-		fmt.Fprintf(e.stderr, "bpbench tune: writing %s: %v\n", *out, err)
-		return exitFailed
-	}
+	res := m.res
 	t, err := reports.Tune(res, reports.TuneOptions{Budget: budget, Margin: margin / 100})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench tune: %v\n", err)
@@ -121,7 +113,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	}
 	t.WriteText(e.stdout)
 	fig := t.Figure()
-	chart := filepath.Join(*out, reports.PlotsDir, fig.Name+"."+*format)
+	chart := filepath.Join(m.dest, reports.PlotsDir, fig.Name+"."+*format)
 	if err := os.MkdirAll(filepath.Dir(chart), 0o755); err == nil {
 		if f, err := os.Create(chart); err == nil {
 			err = fig.Render(f, *format)
@@ -129,13 +121,12 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 				err = cerr
 			}
 			if err == nil {
-				fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", *out, chart)
+				fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", m.dest, chart)
 			}
 		}
 	}
-	if runErr != nil {
-		fmt.Fprintf(e.stderr, "bpbench tune: stopped early: %v (the points measured before it are in %s)\n", runErr, *out)
-		return exitFailed
+	if m.code != exitOK {
+		return m.code
 	}
 	if t.Impossible {
 		fmt.Fprintf(e.stderr, "bpbench tune: --budget %s is below every run's peak RSS: no highWaterMark can fit it; give a budget of at least %s\n", size.Format(budget), size.Human(t.NeedBudget))
@@ -164,10 +155,8 @@ func tuneWorkloadCells(name string, pf *paramFlags, hwms []*int, memlimit int64)
 	if err != nil {
 		return nil, err
 	}
-	if p.Sink != "" && p.Sink != "null" {
-		if p.Sink, err = filepath.Abs(p.Sink); err != nil {
-			return nil, fmt.Errorf("--sink: %v", err)
-		}
+	if p.Sink, err = checkSink(p.Sink); err != nil {
+		return nil, err
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -42,8 +43,8 @@ func TestInterruptKeepsWhatWasMeasured(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("bpbench run after Ctrl-C: %v; want exit status 1", err)
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("bpbench run after Ctrl-C: %v; want exit status 130", err)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "runs.json"))
 	if err != nil {
@@ -67,5 +68,54 @@ func TestInterruptKeepsWhatWasMeasured(t *testing.T) {
 	// run is interrupted, and the suite stops there.
 	if outcomes["ok"] < 1 || outcomes["interrupted"] > 1 || outcomes["ok"]+outcomes["interrupted"] != len(runs) || len(runs) > 3 {
 		t.Errorf("outcomes %v: want the finished runs ok, at most one interrupted, and the suite stopped", outcomes)
+	}
+}
+
+// SIGTERM in the middle of a run whose --out holds a complete earlier
+// result keeps that result and puts the interrupted runs beside it.
+func TestInterruptKeepsEarlierResult(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	first := exec.Command(exe, "run", "--workload", "million-line-writer", "--variant", "drain", "--lines", "1000", "--count", "1", "--warmup=false", "--out", out)
+	first.Env = append(os.Environ(), asMain+"=1")
+	if b, err := first.CombinedOutput(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, b)
+	}
+	before, _ := os.ReadFile(filepath.Join(out, "runs.json"))
+
+	cmd := exec.Command(exe, "run", "--workload", "tight-loop-5m", "--variant", "drain", "--lines", "300000",
+		"--count", "50", "--warmup=false", "--out", out)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var lines []string
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "run 1/50") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d after SIGTERM; want 130", code)
+	}
+	after, _ := os.ReadFile(filepath.Join(out, "runs.json"))
+	if string(after) != string(before) {
+		t.Error("the complete earlier result was replaced by an interrupted one")
+	}
+	if _, err := os.Stat(filepath.Join(out+"-partial", "runs.json")); err != nil {
+		t.Errorf("the interrupted runs were not written beside it: %v", err)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "these incomplete runs went to "+out+"-partial") {
+		t.Errorf("bpbench did not say where the runs went:\n%s", strings.Join(lines, "\n"))
 	}
 }

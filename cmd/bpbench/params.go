@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -19,7 +18,7 @@ type paramFlags struct {
 
 var paramNames = []string{workloads.PLines, workloads.PHWM, workloads.PSink, workloads.PRate, workloads.PInputSize}
 
-func addParamFlags(fs *flag.FlagSet, multiHWM bool) *paramFlags {
+func addParamFlags(fs *cmdFlags, multiHWM bool) *paramFlags {
 	pf := &paramFlags{values: map[string]*string{}, multi: multiHWM}
 	help := map[string]string{
 		workloads.PLines:     "lines to write (default: the workload's, e.g. 1000000)",

@@ -6,15 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 )
 
 // Exit codes (DESIGN.md): 0 ok, 1 a run could not be measured (or, for
 // gate, a regression), 2 bad usage or unreadable input.
 const (
-	exitOK       = 0
-	exitFailed   = 1
-	exitBadUsage = 2
+	exitOK          = 0
+	exitFailed      = 1
+	exitBadUsage    = 2
+	exitInterrupted = 130 // Ctrl-C or SIGTERM, as shells report SIGINT
 )
 
 type command struct {
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
+		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -61,6 +66,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "bpbench: unknown command %q; run bpbench help to see the commands\n", args[0])
 	return exitBadUsage
+}
+
+// version is the module version and VCS revision the binary was built
+// from, as the Go toolchain recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "bpbench (unknown version)"
+	}
+	v := "bpbench " + bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " (modified)"
+			}
+		}
+	}
+	if rev != "" {
+		v += " " + rev + dirty
+	}
+	return v + " " + bi.GoVersion
 }
 
 func usage(w io.Writer) {
@@ -72,24 +102,37 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured, 2 bad usage.")
 }
 
-// newFlags returns a flag set that reports errors to e.stderr instead of
-// exiting.
-func newFlags(e *env, name, args string) *flag.FlagSet {
+// newFlags returns a flag set that reports errors instead of exiting: a
+// bad flag is printed by usageError (the error first, then a short usage);
+// -h prints the flags to stdout.
+func newFlags(e *env, name, args string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: bpbench %s %s\n", name, args)
-		fs.PrintDefaults()
-	}
-	return fs
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // parseInterleaved prints the flags for -h
+	return &cmdFlags{FlagSet: fs, help: e.stdout, args: args}
+}
+
+// cmdFlags is a command's flag set, with where -h prints and the
+// command's argument summary.
+type cmdFlags struct {
+	*flag.FlagSet
+	help io.Writer
+	args string
 }
 
 // parseInterleaved parses flags and positional arguments in any order
 // (bpbench merge a b --out c; bpbench workload NAME --lines 10).
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseInterleaved(fs *cmdFlags, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				w := fs.help
+				fmt.Fprintf(w, "Usage: bpbench %s %s\n\nFlags:\n", fs.Name(), fs.args)
+				fs.SetOutput(w)
+				fs.PrintDefaults()
+				fs.SetOutput(io.Discard)
+			}
 			return nil, err
 		}
 		args = fs.Args()
@@ -104,15 +147,30 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// usageError prints a bad-usage message and returns exit code 2.
+// usageError prints a bad-usage message — the error first, then a short
+// usage line — and returns exit code 2 (0 for -h, whose usage was printed).
 func usageError(e *env, cmd string, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), "harness: ")
 	if !strings.HasPrefix(msg, "bpbench") {
 		msg = "bpbench " + cmd + ": " + msg
 	}
 	fmt.Fprintln(e.stderr, msg)
+	if isFlagError(err) {
+		for _, c := range commands() {
+			if c.name == cmd {
+				fmt.Fprintf(e.stderr, "Usage: bpbench %s %s (bpbench %s -h lists the flags)\n", cmd, c.args, cmd)
+			}
+		}
+	}
 	return exitBadUsage
+}
+
+// isFlagError reports whether err came from parsing the command line.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "flag provided but not defined") || strings.HasPrefix(msg, "invalid value") ||
+		strings.HasPrefix(msg, "invalid boolean") || strings.HasPrefix(msg, "flag needs an argument") || strings.HasPrefix(msg, "bad flag syntax")
 }

@@ -96,9 +96,10 @@ type Run struct {
 	Rep      int     `json:"rep"`
 
 	Outcome          Outcome  `json:"outcome"`
-	Note             string   `json:"note,omitempty"` // why the outcome was chosen when it is not obvious, or the child's reported error
-	WallSeconds      float64  `json:"wall_seconds"`   // start to exit (for a killed run: to its death)
-	PeakRSSBytes     int64    `json:"peak_rss_bytes"` // the child's own peak resident set size
+	Note             string   `json:"note,omitempty"`        // why the outcome was chosen when it is not obvious, or the child's reported error
+	NotStarted       bool     `json:"not_started,omitempty"` // it ended (not ok) before its workload reported anything: a configuration problem, not a measurement
+	WallSeconds      float64  `json:"wall_seconds"`          // start to exit (for a killed run: to its death)
+	PeakRSSBytes     int64    `json:"peak_rss_bytes"`        // the child's own peak resident set size
 	PeakHeapBytes    *int64   `json:"peak_heap_bytes"`
 	MaxBufferedBytes *int64   `json:"max_buffered_bytes"`
 	BufferBoundBytes *int64   `json:"buffer_bound_bytes,omitempty"`  // what backpressure promises: the sum over the run's streams of highWaterMark plus the largest chunk; probe only

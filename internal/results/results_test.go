@@ -227,3 +227,23 @@ func TestMergeRejects(t *testing.T) {
 		t.Error("merge of nothing")
 	}
 }
+
+func TestLockDir(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockDir(dir); err == nil || !strings.Contains(err.Error(), "is writing to") || !strings.Contains(err.Error(), "pid") {
+		t.Errorf("second lock: %v; want an error naming the other process", err)
+	}
+	unlock()
+	unlock2, err := LockDir(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+	if _, err := os.Stat(filepath.Join(dir, LockFile)); !os.IsNotExist(err) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+}
