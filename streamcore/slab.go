@@ -42,8 +42,8 @@ type ByteStreamSink interface {
 
 // producer is the state the writing goroutine owns. It is read and written
 // without a lock by Write's fast path, and under w.mu by the slow path;
-// Write, WriteString, WriteCB, Flush, Uncork and End are the producer's
-// methods and must not run concurrently with each other.
+// Write, WriteString, WriteCB, Flush, Uncork, End, EndWith and Close are the
+// producer's methods and must not run concurrently with each other.
 type producer struct {
 	budget int // a write of fewer bytes may take the fast path
 	// stop is set (by any goroutine) once the stream is ending or
@@ -82,9 +82,6 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		return false
 	}
 	n := len(p)
-	if pr.slab == nil {
-		w.newSlabLocked()
-	}
 	switch {
 	case n > slabSize/2:
 		// Big chunks get a buffer of their own, not reused: after what
@@ -96,7 +93,7 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		w.stats.Writes++
 		cb = nil
 	default:
-		if cap(pr.slab)-len(pr.slab) < n {
+		if pr.slab == nil || cap(pr.slab)-len(pr.slab) < n {
 			w.publishLocked()
 			w.newSlabLocked()
 		} else if pr.ends != nil && len(pr.ends) == cap(pr.ends) {
@@ -120,8 +117,7 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 // changes: no drain is due, the stream is open, the slab has room, and the
 // buffered length counting them stays below the highWaterMark. After a
 // publication that woke an idle stream the next write takes the lock
-// again, so a producer that writes slower than the sink takes hands every
-// write over at once.
+// again, so a producer slower than the sink hands every write over at once.
 func (w *Writable[T]) armLocked(wasIdle bool) {
 	pr := &w.p
 	pr.budget = 0
