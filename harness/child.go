@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/probe"
 )
 
 // watchdogPeriod is the time between two watchdog checks once the child's
@@ -79,7 +80,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	stderr := &tailWriter{}
 	cmd.Stderr = stderr
 
-	probe := newProbeState()
+	ps := newProbeState()
 	var pr *os.File
 	if probing {
 		var pw *os.File
@@ -89,7 +90,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 			return r, fmt.Errorf("run %s: probe pipe: %w", r.ID, err)
 		}
 		defer pr.Close()
-		cmd.ExtraFiles = []*os.File{pw} // fd 3 = probeFD
+		cmd.ExtraFiles = []*os.File{pw} // fd 3 = probe.FD
 		defer pw.Close()
 	}
 
@@ -101,7 +102,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	r.Pid = pid
 	if probing {
 		cmd.ExtraFiles[0].Close() // the child has its copy; EOF comes when it exits
-		if err := probe.attach(pr); err != nil {
+		if err := ps.attach(pr); err != nil {
 			killGroup(pid)
 			cmd.Wait()
 			return r, fmt.Errorf("run %s: probe pipe: %w", r.ID, err)
@@ -184,7 +185,7 @@ loop:
 			var cur int64
 			if now >= nextSample {
 				// A full sample: RSS from outside, VmHWM, the probe's latest.
-				probe.poll()
+				ps.poll()
 				for nextSample <= now {
 					nextSample += cfg.Interval
 				}
@@ -196,7 +197,7 @@ loop:
 				if cur > 0 { // 0: exited since the last look, a zombie has no memory
 					maxHWM = max(maxHWM, procs.hwm())
 					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
-					probe.fill(&s)
+					ps.fill(&s)
 					series = append(series, s)
 				}
 			} else {
@@ -209,10 +210,10 @@ loop:
 				// Read the peak while the memory may still be mapped; the
 				// kill is already on its way.
 				maxHWM = max(maxHWM, procs.hwm())
-				probe.poll()
+				ps.poll()
 				if len(series) == 0 || series[len(series)-1].T != now {
 					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
-					probe.fill(&s)
+					ps.fill(&s)
 					series = append(series, s)
 				}
 				done, tick, timeout = nil, nil, nil
@@ -247,7 +248,7 @@ loop:
 		// The rest of the reports, up to EOF; a process outside the group
 		// that still holds the pipe cannot hold the run beyond WaitDelay.
 		pr.SetReadDeadline(time.Now().Add(cmd.WaitDelay))
-		probe.readAll(pr)
+		ps.readAll(pr)
 	}
 	wall := exitAt.Sub(start)
 	r.WallSeconds = wall.Seconds()
@@ -260,27 +261,27 @@ loop:
 	if ru := rusageMaxRSS(cmd.ProcessState); ru > selfHWM() {
 		peak = max(peak, ru)
 	}
-	if probe.lines > 0 {
-		heap, buf := probe.peakHeap, probe.maxBuf
+	if ps.lines > 0 {
+		heap, buf := ps.peakHeap, ps.maxBuf
 		r.PeakHeapBytes, r.MaxBufferedBytes = &heap, &buf
-		if probe.bound >= 0 {
-			bound := probe.bound
+		if ps.bound >= 0 {
+			bound := ps.bound
 			r.BufferBoundBytes = &bound
 		}
-		if w := probe.last.written; w >= 0 {
+		if w := ps.last.Written; w >= 0 {
 			r.BytesWritten = &w
 		}
 	}
-	final := probe.final
+	final := ps.final
 	if final != nil {
-		peak = max(peak, final.hwm)
-		r.Note = final.err
+		peak = max(peak, final.HWM)
+		r.Note = final.Err
 		t := wall
 		if n := len(series); n > 0 {
 			t = max(t, series[n-1].T)
 		}
-		s := results.Sample{T: t, RSS: -1, Heap: final.heap, Buffered: final.buf, GoTotal: final.total, GCCycles: final.gc,
-			FalseReturns: final.falses, Drains: final.drains, DrainWait: time.Duration(final.drain), Written: final.written}
+		s := results.Sample{T: t, RSS: -1, Heap: final.Heap, Buffered: final.Buf, GoTotal: final.Total, GCCycles: final.GC,
+			FalseReturns: final.Falses, Drains: final.Drains, DrainWait: time.Duration(final.DrainWait), Written: final.Written}
 		series = append(series, s)
 	}
 	r.PeakRSSBytes = peak
@@ -323,7 +324,7 @@ loop:
 	default:
 		r.Outcome = results.Crash
 	}
-	if probing && probe.lines == 0 && r.Outcome != results.OK && r.Outcome != results.Interrupted {
+	if probing && ps.lines == 0 && r.Outcome != results.OK && r.Outcome != results.Interrupted {
 		r.NotStarted = true
 		note("the workload never reported: it stopped before it started")
 	}
@@ -346,7 +347,7 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 	env := make([]string, 0, len(base)+3+len(c.Env))
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "GOMEMLIMIT" || k == envProbeFD || k == envProbeInterval {
+		if k == "GOMEMLIMIT" || k == probe.EnvFD || k == probe.EnvInterval {
 			continue
 		}
 		env = append(env, kv)
@@ -355,7 +356,7 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 		env = append(env, "GOMEMLIMIT="+strconv.FormatInt(cfg.MemLimit, 10))
 	}
 	if probing {
-		env = append(env, envProbeFD+"="+strconv.Itoa(probeFD), envProbeInterval+"="+cfg.Interval.String())
+		env = append(env, probe.EnvFD+"="+strconv.Itoa(probe.FD), probe.EnvInterval+"="+cfg.Interval.String())
 	}
 	return append(env, c.Env...)
 }

@@ -57,11 +57,12 @@
 //
 // Every Config.Interval (default 5ms) the harness samples the child's RSS
 // from outside through gopsutil and reads its VmHWM from /proc/PID/status.
-// A Go workload that calls StartProbe also reports, over a pipe inherited
+// A Go program that calls probe.Start also reports, over a pipe inherited
 // as file descriptor 3 (BPBENCH_PROBE_FD=3), its Go heap and GC figures
 // from runtime/metrics and its stream statistics (buffered bytes, false
-// returns, drains, drain wait) at the same interval, and a final line with
-// its own VmHWM when it stops. The two sources are merged into one time
+// returns, drains, drain wait, bytes written) at the same interval, and a
+// final line with its own VmHWM when it stops; package probe documents the
+// line grammar. The two sources are merged into one time
 // series per run, samples/ID.csv, one row per parent sample carrying the
 // latest probe report, plus a final row with the probe's last report.
 // The harness reads the pipe without blocking at each sample, so the probe
@@ -85,5 +86,5 @@
 //
 // Running children needs Linux (/proc, process groups, waitid); elsewhere
 // Run returns a "not supported" error, while reading, merging and
-// summarizing results, and StartProbe, work on every platform.
+// summarizing results, and probe.Start, work on every platform.
 package harness

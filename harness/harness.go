@@ -46,7 +46,7 @@ type Cell struct {
 	Params   []results.Param // ordered key=value shown in the benchmark name after the variant (hwm=64KiB) and in runs.json params
 	Argv     []string        // command to run; argv[0] is resolved with exec.LookPath unless it contains a path separator
 	Env      []string        // extra environment, appended after the harness's own
-	Probe    bool            // the child speaks the probe protocol (Go workloads calling StartProbe)
+	Probe    bool            // the child speaks the probe protocol (Go programs calling probe.Start)
 	Dir      string          // working directory for the child; "" = a fresh temporary directory per run, removed after
 
 	// Side is results.SideBase or results.SideHead when the suite measures

@@ -1,9 +1,6 @@
 package harness
 
 import (
-	"context"
-	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,31 +93,12 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestProbeLineRoundTrip(t *testing.T) {
-	for _, line := range []string{
-		`s heap=1 total=2 gc=3 buf=4 peakbuf=5 writes=6 false=7 drains=8 drainwait=9`,
-		`f heap=1 total=2 gc=3 buf=4 peakbuf=5 writes=6 false=7 drains=8 drainwait=9 hwm=4096 err="write x: no space \"left\" err=1"`,
-	} {
-		pl, ok := parseProbeLine(line)
-		if !ok || pl.heap != 1 || pl.total != 2 || pl.gc != 3 || pl.buf != 4 || pl.peakBuf != 5 || pl.writes != 6 || pl.falses != 7 || pl.drains != 8 || pl.drain != 9 {
-			t.Errorf("parse %q = %+v", line, pl)
-		}
-		if pl.final != (line[0] == 'f') {
-			t.Errorf("final = %v for %q", pl.final, line)
-		}
-	}
-	pl, _ := parseProbeLine(`f hwm=4096 err="write x: no space \"left\" err=1"`)
-	if pl.hwm != 4096 || pl.err != `write x: no space "left" err=1` || pl.heap != -1 {
-		t.Errorf("final line: %+v", pl)
-	}
-	if _, ok := parseProbeLine("garbage"); ok {
-		t.Error("garbage parsed")
-	}
+func TestProbeState(t *testing.T) {
 	ps := newProbeState()
 	ps.feed([]byte("s heap=10 buf=5 peakbuf=7\nnoise\ns hea"))
 	ps.feed([]byte("p=30 buf=1 peakbuf=9\n" + strings.Repeat("z", 70<<10) + "\n"))
 	ps.readAll(strings.NewReader("f heap=20 hwm=99"))
-	if ps.lines != 3 || ps.peakHeap != 30 || ps.maxBuf != 9 || ps.final == nil || ps.final.hwm != 99 || ps.bound != -1 {
+	if ps.lines != 3 || ps.peakHeap != 30 || ps.maxBuf != 9 || ps.final == nil || ps.final.HWM != 99 || ps.bound != -1 {
 		t.Errorf("probe state: %d lines, peak heap %d, max buffered %d, bound %d, final %+v", ps.lines, ps.peakHeap, ps.maxBuf, ps.bound, ps.final)
 	}
 	// written and bound are optional; the largest bound counts.
@@ -130,14 +108,6 @@ func TestProbeLineRoundTrip(t *testing.T) {
 	if !ps.fill(&s) || s.Written != 200 || ps.bound != 131136 {
 		t.Errorf("written %d, bound %d", s.Written, ps.bound)
 	}
-}
-
-func TestStartProbeWithoutHarnessIsNoop(t *testing.T) {
-	t.Setenv(envProbeFD, "")
-	os.Unsetenv(envProbeFD)
-	stop := StartProbe(context.Background(), nil)
-	stop(nil)
-	stop(errors.New("twice"))
 }
 
 func TestStderrTail(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 // Run needs Linux: /proc for RSS and VmHWM, process groups and waitid.
 // Everything else in the package (reading, merging and summarizing results,
-// and StartProbe in a workload) works everywhere.
+// and probe.Start in a workload) works everywhere.
 func supported() error {
 	return fmt.Errorf("harness: running workloads is not supported on %s: the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there", runtime.GOOS)
 }

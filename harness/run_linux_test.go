@@ -7,8 +7,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/bpbench/bpbench/internal/results"
-	"github.com/bpbench/bpbench/internal/size"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,9 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/internal/size"
+
 	"golang.org/x/sys/unix"
 
-	"github.com/bpbench/bpbench/streamcore"
+	"github.com/bpbench/bpbench/probe"
 )
 
 // Tests that need a child process re-run the test binary: TestMain acts as
@@ -43,9 +44,9 @@ func TestMain(m *testing.M) {
 func testChild(mode string) int {
 	ctx := context.Background()
 	var n atomic.Int64
-	fakeStats := func() streamcore.Stats {
+	fakeStats := func() probe.Stats {
 		k := n.Load()
-		return streamcore.Stats{Buffered: k % 4096, PeakBuffered: 65536, Writes: k, FalseReturns: 7, Drains: 3, DrainWait: 1500 * time.Microsecond}
+		return probe.Stats{Buffered: k % 4096, PeakBuffered: 65536, Writes: k, FalseReturns: 7, Drains: 3, DrainWait: 1500 * time.Microsecond, Written: -1, Bound: -1}
 	}
 	touch := func(b []byte) {
 		for i := 0; i < len(b); i += 4096 {
@@ -60,7 +61,7 @@ func testChild(mode string) int {
 	}
 	switch mode {
 	case "ok": // a quick Go workload speaking the probe protocol
-		stop := StartProbe(ctx, fakeStats)
+		stop := probe.Start(ctx, fakeStats)
 		hold := make([]byte, 8<<20)
 		touch(hold)
 		work(60 * time.Millisecond)
@@ -77,14 +78,14 @@ func testChild(mode string) int {
 		}
 		return 0
 	case "small": // a small peak, for the peak-RSS test
-		stop := StartProbe(ctx, fakeStats)
+		stop := probe.Start(ctx, fakeStats)
 		hold := make([]byte, 4<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
 		stop(nil)
 		return 0
 	case "hwm": // a brief 48MiB peak, then memory returned to the OS; prints its own VmHWM
-		stop := StartProbe(ctx, fakeStats)
+		stop := probe.Start(ctx, fakeStats)
 		hold := make([]byte, 48<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
@@ -94,7 +95,7 @@ func testChild(mode string) int {
 		stop(nil)
 		return 0
 	case "oom": // allocate and hold until killed
-		StartProbe(ctx, fakeStats)
+		probe.Start(ctx, fakeStats)
 		var hold [][]byte
 		for {
 			b := make([]byte, 256<<10)
@@ -104,11 +105,11 @@ func testChild(mode string) int {
 			runtime.KeepAlive(hold)
 		}
 	case "sleep": // never ends by itself
-		StartProbe(ctx, fakeStats)
+		probe.Start(ctx, fakeStats)
 		time.Sleep(time.Hour)
 		return 0
 	case "panic":
-		StartProbe(ctx, fakeStats)
+		probe.Start(ctx, fakeStats)
 		work(30 * time.Millisecond)
 		panic("boom: test crash")
 	case "exit3":
@@ -137,7 +138,7 @@ func testChild(mode string) int {
 		time.Sleep(time.Hour)
 		return 0
 	case "spin": // CPU- and allocation-bound fixed work on every core
-		stop := StartProbe(ctx, fakeStats)
+		stop := probe.Start(ctx, fakeStats)
 		var wg sync.WaitGroup
 		for range runtime.GOMAXPROCS(0) {
 			wg.Go(func() {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bpbench/bpbench/harness"
+	"github.com/bpbench/bpbench/probe"
 	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/streamcore"
 	"github.com/bpbench/bpbench/workloads"
@@ -63,7 +63,7 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 		}
 		return t
 	}
-	stop := harness.StartProbe(ctx, stats)
+	stop := probe.Start(ctx, func() probe.Stats { return probeStats(stats()) })
 	defer injectFault(&v, &p)()
 	start := time.Now()
 	err = w.Run(ctx, workloads.Env{Variant: v, Params: p, Track: func(f func() streamcore.Stats) {
@@ -82,6 +82,12 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 			w.Name, v, time.Since(start).Seconds(), s.Writes, s.FalseReturns, s.Drains, size.Human(s.PeakBuffered), s.DrainWait.Round(time.Microsecond))
 	}
 	return exitOK
+}
+
+// probeStats is what the probe reports of a workload's streams.
+func probeStats(s streamcore.Stats) probe.Stats {
+	return probe.Stats{Buffered: s.Buffered, PeakBuffered: s.PeakBuffered, Writes: s.Writes, FalseReturns: s.FalseReturns,
+		Drains: s.Drains, DrainWait: s.DrainWait, Written: -1, Bound: -1}
 }
 
 // runExternal runs a Node workload by hand, like node script.js, with the
