@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bpbench/bpbench/probe"
 	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/probe"
 	"github.com/bpbench/bpbench/streamcore"
 	"github.com/bpbench/bpbench/workloads"
 )
