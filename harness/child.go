@@ -5,47 +5,22 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/bpbench/bpbench/internal/results"
-	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/internal/results"
+
 	"github.com/bpbench/bpbench/probe"
 )
 
-// watchdogPeriod is the time between two watchdog checks once the child's
-// RSS is within reach of the hard cap (nearCap): between samples the
-// watchdog reads /proc/PID/statm alone (one pread). It bounds the overshoot
-// past the cap to what the child can fault in within this period.
-const watchdogPeriod = time.Millisecond
-
-// watchdogFar is the longest time between two watchdog checks, however long
-// the sampling interval: the cap holds with --interval 1m too.
-const watchdogFar = 5 * time.Millisecond
-
-// nearCap reports whether the watchdog should check every watchdogPeriod
-// rather than at each sample: when rss is above 3/4 of the cap, or growing
-// (from prev, dt ago) fast enough to reach it within two intervals.
-func nearCap(rss, prev int64, dt time.Duration, hardLimit int64, interval time.Duration) bool {
-	if hardLimit <= 0 {
-		return false
-	}
-	if rss >= hardLimit/4*3 {
-		return true
-	}
-	if dt <= 0 || rss <= prev {
-		return false
-	}
-	growth := float64(rss-prev) / dt.Seconds() * (2 * interval).Seconds()
-	return float64(rss)+growth >= float64(hardLimit)
-}
-
 // measure runs cell c once as planned run p and returns its record. The
-// error is for a run that could not be measured at all.
+// error is for a run that could not be measured at all. It spawns the
+// child (spawn.go), watches it until it exits — samples and watchdog
+// (watch.go) — then collects what the child left and classifies how it
+// ended (outcome.go).
 func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (results.Run, error) {
 	r := results.Run{
 		Index: p.index, ID: fmt.Sprintf("%s-rep%d", c.id(), p.rep),
@@ -61,206 +36,27 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		r.Commit = cmp.Or(cfg.BaseCommit, "base")
 	}
 
-	dir := c.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", runDirPrefix+strconv.Itoa(os.Getpid())+"-")
-		if err != nil {
-			return r, fmt.Errorf("run %s: working directory: %w", r.ID, err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	ch, err := spawn(cfg, c, r.ID)
+	if err != nil {
+		return r, err
 	}
-	probing := c.Probe && cfg.Interval > 0
+	defer ch.cleanup()
+	r.Pid = ch.pid
+	w := watch(ctx, cfg, ch)
+	waitErr := ch.reap(w.descendants)
 
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = childEnv(os.Environ(), cfg, c, probing)
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.WaitDelay = 2 * time.Second // grandchildren that escaped the group may hold stderr
-	stderr := &tailWriter{}
-	cmd.Stderr = stderr
-
-	ps := newProbeState()
-	var pr *os.File
-	if probing {
-		var pw *os.File
-		var err error
-		pr, pw, err = os.Pipe()
-		if err != nil {
-			return r, fmt.Errorf("run %s: probe pipe: %w", r.ID, err)
-		}
-		defer pr.Close()
-		cmd.ExtraFiles = []*os.File{pw} // fd 3 = probe.FD
-		defer pw.Close()
-	}
-
-	start := time.Now()
-	if err := startLocked(cmd); err != nil {
-		return r, fmt.Errorf("run %s: cannot start %s: %w", r.ID, c.Argv[0], err)
-	}
-	pid := cmd.Process.Pid
-	r.Pid = pid
-	if probing {
-		cmd.ExtraFiles[0].Close() // the child has its copy; EOF comes when it exits
-		if err := ps.attach(pr); err != nil {
-			killGroup(pid)
-			cmd.Wait()
-			return r, fmt.Errorf("run %s: probe pipe: %w", r.ID, err)
-		}
-	}
-
-	exited := make(chan struct{})
-	var exitAt time.Time
-	go func() {
-		waitExited(pid)
-		exitAt = time.Now()
-		close(exited)
-	}()
-
-	// Both may fail if the child is already gone; then there is nothing to sample.
-	procs, _ := openProc(pid)
-	var maxRSS, maxHWM int64
-	if procs != nil {
-		// A first look right after exec: a command that exits within a
-		// millisecond has no other sample.
-		maxHWM, maxRSS = procs.hwm(), procs.rss()
-	}
-	var rss *rssSampler
-	if procs != nil && cfg.Interval > 0 {
-		rss, _ = newRSSSampler(ctx, pid)
-	}
-
-	var (
-		killedFor results.Outcome
-		killAt    time.Duration
-		killRSS   int64
-		series    []results.Sample
-	)
-	kill := func(why results.Outcome) {
-		if killedFor == "" {
-			killGroup(pid)
-			killedFor, killAt = why, time.Since(start)
-		}
-	}
-
-	// One timer drives both the samples (every Interval) and the watchdog.
-	// Far from the cap the watchdog looks at each sample and at least every
-	// watchdogFar; once the RSS is within reach of it (see nearCap) every
-	// watchdogPeriod, each time with a single pread of /proc/PID/statm.
-	var wake *time.Timer
-	var tick <-chan time.Time
-	if procs != nil && cfg.Interval > 0 {
-		first := cfg.Interval
-		if cfg.HardLimit > 0 {
-			first = min(first, watchdogFar)
-		}
-		wake = time.NewTimer(first)
-		defer wake.Stop()
-		tick = wake.C
-	}
-	var timeout <-chan time.Time
-	if cfg.Timeout > 0 {
-		t := time.NewTimer(cfg.Timeout)
-		defer t.Stop()
-		timeout = t.C
-	}
-	done := ctx.Done()
-	nextSample := cfg.Interval
-	var prevRSS int64
-	var prevT time.Duration
-
-loop:
-	for {
-		select {
-		case <-exited:
-			break loop
-		case <-done:
-			kill(results.Interrupted)
-			done, tick, timeout = nil, nil, nil
-		case <-timeout:
-			kill(results.Timeout)
-			done, tick, timeout = nil, nil, nil
-		case <-tick:
-			now := time.Since(start)
-			var cur int64
-			if now >= nextSample {
-				// A full sample: RSS from outside, VmHWM, the probe's latest.
-				ps.poll()
-				for nextSample <= now {
-					nextSample += cfg.Interval
-				}
-				if procs.refresh() > 0 || rss == nil {
-					cur = procs.rss() // the whole tree: a shell's child counts
-				} else {
-					cur, _ = rss.rss(ctx)
-				}
-				if cur > 0 { // 0: exited since the last look, a zombie has no memory
-					maxHWM = max(maxHWM, procs.hwm())
-					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
-					ps.fill(&s)
-					series = append(series, s)
-				}
-			} else {
-				cur = procs.rss()
-			}
-			maxRSS = max(maxRSS, cur)
-			if cfg.HardLimit > 0 && cur > cfg.HardLimit {
-				kill(results.OOM)
-				killRSS = cur
-				// Read the peak while the memory may still be mapped; the
-				// kill is already on its way.
-				maxHWM = max(maxHWM, procs.hwm())
-				ps.poll()
-				if len(series) == 0 || series[len(series)-1].T != now {
-					s := results.Sample{T: now, RSS: cur, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
-					ps.fill(&s)
-					series = append(series, s)
-				}
-				done, tick, timeout = nil, nil, nil
-				continue
-			}
-			delay := nextSample - time.Since(start)
-			if cfg.HardLimit > 0 {
-				delay = min(delay, watchdogFar)
-				if nearCap(cur, prevRSS, now-prevT, cfg.HardLimit, min(cfg.Interval, watchdogFar)) {
-					delay = min(delay, watchdogPeriod)
-				}
-			}
-			prevRSS, prevT = cur, now
-			wake.Reset(max(delay, 0))
-		}
-	}
-
-	// The leader is a zombie now: its group id cannot be reused, so kill
-	// whatever it left behind — its group, the descendants seen last, and
-	// any orphan reparented to this process (the subreaper), such as a
-	// grandchild that left the group with setsid — then reap it.
-	killGroup(pid)
-	if procs != nil {
-		killTree(procs.descendants())
-	}
-	killTree(orphans(pid))
-	waitErr := cmd.Wait()
-	if procs != nil {
-		procs.close()
-	}
-	if probing {
-		// The rest of the reports, up to EOF; a process outside the group
-		// that still holds the pipe cannot hold the run beyond WaitDelay.
-		pr.SetReadDeadline(time.Now().Add(cmd.WaitDelay))
-		ps.readAll(pr)
-	}
-	wall := exitAt.Sub(start)
+	wall := w.exitAt.Sub(ch.start)
 	r.WallSeconds = wall.Seconds()
-	r.ExitCode, r.Signal = exitInfo(cmd.ProcessState)
-	r.StderrTail = stderr.tail()
+	r.ExitCode, r.Signal = exitInfo(ch.cmd.ProcessState)
+	r.StderrTail = ch.stderr.tail()
 
 	// The child's own peak. ru_maxrss counts only if it beats the harness's
 	// own high-water mark, which it inherited at exec.
-	peak := max(maxRSS, maxHWM)
-	if ru := rusageMaxRSS(cmd.ProcessState); ru > selfHWM() {
+	peak := max(w.maxRSS, w.maxHWM)
+	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > selfHWM() {
 		peak = max(peak, ru)
 	}
+	ps := ch.probe
 	if ps.lines > 0 {
 		heap, buf := ps.peakHeap, ps.maxBuf
 		r.PeakHeapBytes, r.MaxBufferedBytes = &heap, &buf
@@ -272,61 +68,32 @@ loop:
 			r.BytesWritten = &w
 		}
 	}
-	final := ps.final
-	if final != nil {
+	series := w.series
+	if final := ps.final; final != nil {
 		peak = max(peak, final.HWM)
 		r.Note = final.Err
 		t := wall
 		if n := len(series); n > 0 {
 			t = max(t, series[n-1].T)
 		}
-		s := results.Sample{T: t, RSS: -1, Heap: final.Heap, Buffered: final.Buf, GoTotal: final.Total, GCCycles: final.GC,
-			FalseReturns: final.Falses, Drains: final.Drains, DrainWait: time.Duration(final.DrainWait), Written: final.Written}
-		series = append(series, s)
+		series = append(series, results.Sample{T: t, RSS: -1, Heap: final.Heap, Buffered: final.Buf, GoTotal: final.Total, GCCycles: final.GC,
+			FalseReturns: final.Falses, Drains: final.Drains, DrainWait: time.Duration(final.DrainWait), Written: final.Written})
 	}
 	r.PeakRSSBytes = peak
 	r.Series = series
 
-	note := func(s string) {
+	v := classify(exitFacts{
+		killedFor: w.killedFor, killAt: w.killAt, killRSS: w.killRSS, hardLimit: cfg.HardLimit, timeout: cfg.Timeout,
+		stderrOOM: ch.stderr.oom, signal: r.Signal, exitCode: r.ExitCode, wall: wall, waitErr: waitErr,
+		probing: ch.probing, reported: ps.lines > 0,
+	})
+	r.Outcome, r.TimeToOOMSeconds, r.NotStarted = v.outcome, v.timeToOOM, v.notStarted
+	if v.note != "" {
 		if r.Note == "" {
-			r.Note = s
+			r.Note = v.note
 		} else {
-			r.Note = s + "; " + r.Note
+			r.Note = v.note + "; " + r.Note
 		}
-	}
-	switch {
-	case killedFor == results.OOM:
-		r.Outcome = results.OOM
-		t := killAt.Seconds()
-		r.TimeToOOMSeconds = &t
-		note(fmt.Sprintf("RSS %s crossed the hard limit %s after %.3fs; killed", size.Human(killRSS), size.Human(cfg.HardLimit), t))
-	case killedFor == results.Timeout:
-		r.Outcome = results.Timeout
-		note(fmt.Sprintf("still running after the %v timeout; killed", cfg.Timeout))
-	case killedFor == results.Interrupted:
-		r.Outcome = results.Interrupted
-		note("the harness was interrupted; killed")
-	case stderr.oom:
-		r.Outcome = results.OOM
-		t := wall.Seconds()
-		r.TimeToOOMSeconds = &t
-		note("the child reported running out of memory")
-	case r.Signal == "SIGKILL":
-		r.Outcome = results.OOM
-		t := wall.Seconds()
-		r.TimeToOOMSeconds = &t
-		note("killed by SIGKILL from outside the harness: most likely the kernel or cgroup OOM killer")
-	case r.ExitCode == 0:
-		r.Outcome = results.OK
-		if waitErr != nil {
-			note(waitErr.Error())
-		}
-	default:
-		r.Outcome = results.Crash
-	}
-	if probing && ps.lines == 0 && r.Outcome != results.OK && r.Outcome != results.Interrupted {
-		r.NotStarted = true
-		note("the workload never reported: it stopped before it started")
 	}
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -145,5 +146,41 @@ func TestNearCap(t *testing.T) {
 	}
 	if nearCap(1<<40, 0, iv, 0, iv) {
 		t.Error("no cap, yet near it")
+	}
+}
+
+// classify is a pure function of how a run ended.
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		f          exitFacts
+		want       results.Outcome
+		oomAt      float64 // -1: no time to OOM
+		notStarted bool
+		note       string
+	}{
+		{"clean exit", exitFacts{}, results.OK, -1, false, ""},
+		{"killed at the cap", exitFacts{killedFor: results.OOM, killAt: 2 * time.Second, killRSS: 200 << 20, hardLimit: 192 << 20, signal: "SIGKILL", exitCode: -1, probing: true, reported: true},
+			results.OOM, 2, false, "RSS 200.0MiB crossed the hard limit 192.0MiB after 2.000s; killed"},
+		{"timeout wins over its SIGKILL", exitFacts{killedFor: results.Timeout, timeout: time.Minute, signal: "SIGKILL", exitCode: -1}, results.Timeout, -1, false, "still running after the 1m0s timeout; killed"},
+		{"interrupted", exitFacts{killedFor: results.Interrupted, signal: "SIGKILL", exitCode: -1, probing: true}, results.Interrupted, -1, false, "the harness was interrupted; killed"},
+		{"Go or Node out of memory", exitFacts{stderrOOM: true, exitCode: 2, wall: 3 * time.Second}, results.OOM, 3, false, "the child reported running out of memory"},
+		{"SIGKILL from outside", exitFacts{signal: "SIGKILL", exitCode: -1, wall: time.Second}, results.OOM, 1, false, "killed by SIGKILL from outside the harness: most likely the kernel or cgroup OOM killer"},
+		{"nonzero exit", exitFacts{exitCode: 3}, results.Crash, -1, false, ""},
+		{"other signal", exitFacts{signal: "SIGSEGV", exitCode: -1}, results.Crash, -1, false, ""},
+		{"crashed before reporting", exitFacts{exitCode: 1, probing: true}, results.Crash, -1, true, "the workload never reported: it stopped before it started"},
+		{"killed at the cap before reporting", exitFacts{killedFor: results.OOM, killAt: 8 * time.Millisecond, killRSS: 2 << 20, hardLimit: 1 << 20, probing: true},
+			results.OOM, 0.008, true, "RSS 2.0MiB crossed the hard limit 1.0MiB after 0.008s; killed; the workload never reported: it stopped before it started"},
+		{"ok without reporting is still ok", exitFacts{probing: true}, results.OK, -1, false, ""},
+		{"exit 0 but stderr held open", exitFacts{waitErr: errors.New("exec: WaitDelay expired before I/O complete")}, results.OK, -1, false, "exec: WaitDelay expired before I/O complete"},
+	} {
+		v := classify(c.f)
+		got := -1.0
+		if v.timeToOOM != nil {
+			got = *v.timeToOOM
+		}
+		if v.outcome != c.want || got != c.oomAt || v.notStarted != c.notStarted || v.note != c.note {
+			t.Errorf("%s: got %s (oom at %v, not started %v, note %q); want %s (%v, %v, %q)", c.name, v.outcome, got, v.notStarted, v.note, c.want, c.oomAt, c.notStarted, c.note)
+		}
 	}
 }

@@ -1,0 +1,166 @@
+package harness
+
+import (
+	"context"
+	"time"
+
+	"github.com/bpbench/bpbench/internal/results"
+)
+
+// watchdogPeriod is the time between two watchdog checks once the child's
+// RSS is within reach of the hard cap (nearCap): between samples the
+// watchdog reads /proc/PID/statm alone (one pread per process). It bounds
+// the overshoot past the cap to what the child can fault in within this
+// period.
+const watchdogPeriod = time.Millisecond
+
+// watchdogFar is the longest time between two watchdog checks, however long
+// the sampling interval: the cap holds with --interval 1m too.
+const watchdogFar = 5 * time.Millisecond
+
+// nearCap reports whether the watchdog should check every watchdogPeriod
+// rather than every watchdogFar: when rss is above 3/4 of the cap, or
+// growing (from prev, dt ago) fast enough to reach it within two periods.
+func nearCap(rss, prev int64, dt time.Duration, hardLimit int64, period time.Duration) bool {
+	if hardLimit <= 0 {
+		return false
+	}
+	if rss >= hardLimit/4*3 {
+		return true
+	}
+	if dt <= 0 || rss <= prev {
+		return false
+	}
+	growth := float64(rss-prev) / dt.Seconds() * (2 * period).Seconds()
+	return float64(rss)+growth >= float64(hardLimit)
+}
+
+// watched is what watching a child saw.
+type watched struct {
+	killedFor      results.Outcome // why the harness killed it; "" if it exited by itself
+	killAt         time.Duration
+	killRSS        int64
+	series         []results.Sample
+	maxRSS, maxHWM int64
+	descendants    []int // the child's descendants seen last
+	exitAt         time.Time
+}
+
+// watch samples the child every Interval and enforces the hard cap, the
+// timeout and ctx until the child exits. One timer drives both the samples
+// and the watchdog: far from the cap the watchdog looks at each sample and
+// at least every watchdogFar; once the RSS is within reach of it (see
+// nearCap) every watchdogPeriod, each time with a single pread of
+// /proc/PID/statm per process of the child's tree.
+func watch(ctx context.Context, cfg *Config, ch *child) watched {
+	var w watched
+	// Both may fail if the child is already gone; then there is nothing to sample.
+	procs, _ := openProc(ch.pid)
+	if procs != nil {
+		defer procs.close()
+		// A first look right after exec: a command that exits within a
+		// millisecond has no other sample.
+		w.maxHWM, w.maxRSS = procs.hwm(), procs.rss()
+	}
+	var rss *rssSampler
+	if procs != nil && cfg.Interval > 0 {
+		rss, _ = newRSSSampler(ctx, ch.pid)
+	}
+	kill := func(why results.Outcome) {
+		if w.killedFor == "" {
+			killGroup(ch.pid)
+			w.killedFor, w.killAt = why, time.Since(ch.start)
+		}
+	}
+	sample := func(now time.Duration, cur int64) {
+		s := results.NoSample
+		s.T, s.RSS = now, cur
+		ch.probe.fill(&s)
+		w.series = append(w.series, s)
+	}
+
+	var wake *time.Timer
+	var tick <-chan time.Time
+	if procs != nil && cfg.Interval > 0 {
+		first := cfg.Interval
+		if cfg.HardLimit > 0 {
+			first = min(first, watchdogFar)
+		}
+		wake = time.NewTimer(first)
+		defer wake.Stop()
+		tick = wake.C
+	}
+	var timeout <-chan time.Time
+	if cfg.Timeout > 0 {
+		t := time.NewTimer(cfg.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	done := ctx.Done()
+	nextSample := cfg.Interval
+	var prevRSS int64
+	var prevT time.Duration
+
+loop:
+	for {
+		select {
+		case <-ch.exited:
+			break loop
+		case <-done:
+			kill(results.Interrupted)
+			done, tick, timeout = nil, nil, nil
+		case <-timeout:
+			kill(results.Timeout)
+			done, tick, timeout = nil, nil, nil
+		case <-tick:
+			now := time.Since(ch.start)
+			var cur int64
+			if now >= nextSample {
+				// A full sample: RSS from outside, VmHWM, the probe's latest.
+				ch.probe.poll()
+				for nextSample <= now {
+					nextSample += cfg.Interval
+				}
+				if procs.refresh() > 0 || rss == nil {
+					cur = procs.rss() // the whole tree: a shell's child counts
+				} else {
+					cur, _ = rss.rss(ctx)
+				}
+				if cur > 0 { // 0: exited since the last look, a zombie has no memory
+					w.maxHWM = max(w.maxHWM, procs.hwm())
+					sample(now, cur)
+				}
+			} else {
+				cur = procs.rss()
+			}
+			w.maxRSS = max(w.maxRSS, cur)
+			if cfg.HardLimit > 0 && cur > cfg.HardLimit {
+				kill(results.OOM)
+				w.killRSS = cur
+				// Read the peak while the memory may still be mapped; the
+				// kill is already on its way.
+				w.maxHWM = max(w.maxHWM, procs.hwm())
+				ch.probe.poll()
+				if len(w.series) == 0 || w.series[len(w.series)-1].T != now {
+					sample(now, cur)
+				}
+				done, tick, timeout = nil, nil, nil
+				continue
+			}
+			delay := nextSample - time.Since(ch.start)
+			if cfg.HardLimit > 0 {
+				delay = min(delay, watchdogFar)
+				if nearCap(cur, prevRSS, now-prevT, cfg.HardLimit, min(cfg.Interval, watchdogFar)) {
+					delay = min(delay, watchdogPeriod)
+				}
+			}
+			prevRSS, prevT = cur, now
+			wake.Reset(max(delay, 0))
+		}
+	}
+	w.exitAt = ch.exitAt
+	if procs != nil {
+		w.descendants = procs.descendants()
+	}
+	return w
+}
