@@ -172,6 +172,7 @@ func TestClassify(t *testing.T) {
 		{"killed at the cap before reporting", exitFacts{killedFor: results.OOM, killAt: 8 * time.Millisecond, killRSS: 2 << 20, hardLimit: 1 << 20, probing: true},
 			results.OOM, 0.008, true, "RSS 2.0MiB crossed the hard limit 1.0MiB after 0.008s; killed; the workload never reported: it stopped before it started"},
 		{"ok without reporting is still ok", exitFacts{probing: true}, results.OK, -1, false, ""},
+		{"a timeout before reporting is a timeout", exitFacts{killedFor: results.Timeout, timeout: 100 * time.Millisecond, probing: true}, results.Timeout, -1, false, "still running after the 100ms timeout; killed"},
 		{"exit 0 but stderr held open", exitFacts{waitErr: errors.New("exec: WaitDelay expired before I/O complete")}, results.OK, -1, false, "exec: WaitDelay expired before I/O complete"},
 	} {
 		v := classify(c.f)

@@ -36,8 +36,10 @@ type verdict struct {
 // (oom at the cap, timeout, interrupted), then a child that died of its own
 // memory limit, then SIGKILL from outside (the kernel's or a cgroup's OOM
 // killer), then a clean exit; anything else is a crash. A probing child
-// that ended badly without ever reporting stopped before its workload
-// started: a configuration problem, not a measurement.
+// that crashed or was killed out of memory without ever reporting stopped
+// before its workload started: a configuration problem (a cap too small to
+// start, a sink it cannot open), not a measurement. A timeout is not: the
+// machine may just have been slow to start it.
 func classify(f exitFacts) verdict {
 	var v verdict
 	note := func(s string) {
@@ -75,7 +77,7 @@ func classify(f exitFacts) verdict {
 	default:
 		v.outcome = results.Crash
 	}
-	if f.probing && !f.reported && v.outcome != results.OK && v.outcome != results.Interrupted {
+	if f.probing && !f.reported && (v.outcome == results.Crash || v.outcome == results.OOM) {
 		v.notStarted = true
 		note("the workload never reported: it stopped before it started")
 	}
