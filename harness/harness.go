@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/bpbench/bpbench/internal/results"
 	"hash/fnv"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,11 +83,38 @@ func (c Cell) Name() string {
 	return b.String()
 }
 
-// label is the cell as progress lines show it: workload, variant, params.
-func (c Cell) label(sep string) string {
+// EventKind says what an Event reports.
+type EventKind int
+
+// Events of a Run, in order: a WarmupStart per cell when Config.Warmup is
+// set, then RunStart and RunDone for each measured run, then Finished once
+// (also after an error or cancellation).
+const (
+	WarmupStart EventKind = iota
+	RunStart
+	RunDone
+	Finished
+)
+
+// Event is one step of a Run, for drawing progress.
+type Event struct {
+	Kind  EventKind
+	Cell  Cell         // the cell (not for Finished)
+	Rep   int          // the repetition (RunStart, RunDone)
+	Run   *results.Run // the finished run (RunDone)
+	Done  int          // runs finished so far
+	Total int          // runs planned in this shard
+}
+
+// Label is the cell as progress lines show it: workload, variant and side
+// joined by sep, then the params.
+func (c Cell) Label(sep string) string {
 	parts := []string{c.Workload}
 	if c.Variant != "" {
 		parts = append(parts, c.Variant)
+	}
+	if c.Side != "" {
+		parts = append(parts, c.Side)
 	}
 	s := strings.Join(parts, sep)
 	for _, p := range c.Params {
@@ -204,8 +230,9 @@ type Config struct {
 	// commit the baseline binary was built from; "" = "base".
 	BaseCommit string
 
-	Progress io.Writer // progress output; nil = none
-	Terminal bool      // Progress is a terminal: one rewritten line with runs done and ETA, instead of one line per finished run
+	// Events, when set, is told of each run as it starts and ends (see
+	// Event), from Run's goroutine, so that a caller can draw progress.
+	Events func(Event)
 }
 
 // planned is one entry of the interleaved run list.
@@ -283,7 +310,15 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		return nil, fmt.Errorf("harness: shard %s holds no cells: this suite has %d groups of cells (a workload's variants and sides stay together); use at most that many shards", cfg.Shard, groups(cfg.Cells))
 	}
 	env.suite = suiteFingerprint(cfg)
-	prog := newProgress(cfg.Progress, cfg.Terminal, len(runs))
+	events := cfg.Events
+	if events == nil {
+		events = func(Event) {}
+	}
+	total, finished := len(runs), 0
+	emit := func(kind EventKind, c Cell, rep int, r *results.Run) {
+		events(Event{Kind: kind, Cell: c, Rep: rep, Run: r, Done: finished, Total: total})
+	}
+	defer func() { emit(Finished, Cell{}, 0, nil) }()
 	res := &results.Set{}
 
 	if cfg.Warmup {
@@ -297,13 +332,11 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 			if wcfg.Timeout == 0 || wcfg.Timeout > wcfg.WarmupTimeout {
 				wcfg.Timeout = wcfg.WarmupTimeout
 			}
-			prog.warmup(cfg.Cells[p.cell])
+			emit(WarmupStart, cfg.Cells[p.cell], 0, nil)
 			if _, err := measure(ctx, &wcfg, env, cfg.Cells[p.cell], p); err != nil {
-				prog.finish()
 				return res, err
 			}
 			if ctx.Err() != nil {
-				prog.finish()
 				return res, ctx.Err()
 			}
 		}
@@ -314,16 +347,15 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 			break
 		}
 		c := cfg.Cells[p.cell]
-		prog.start(c, p.rep)
+		emit(RunStart, c, p.rep, nil)
 		r, err := measure(ctx, &cfg, env, c, p)
 		if err != nil {
-			prog.finish()
 			return res, err
 		}
 		res.Runs = append(res.Runs, r)
-		prog.done(c, &r)
+		finished++
+		emit(RunDone, c, p.rep, &res.Runs[len(res.Runs)-1])
 	}
-	prog.finish()
 	return res, ctx.Err()
 }
 

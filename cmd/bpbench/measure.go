@@ -41,7 +41,7 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 		return measured{code: usageError(e, verb, err)}
 	}
 	defer unlock()
-	cfg.Progress, cfg.Terminal = e.stderr, e.isTerminal
+	cfg.Events = newProgress(e.stderr, e.isTerminal).event
 	res, runErr := harness.Run(ctx, cfg)
 	interrupted := ctx.Err() != nil
 	if res == nil || len(res.Runs) == 0 {
