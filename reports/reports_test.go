@@ -428,3 +428,14 @@ func TestGateOneGrowingRunIsNoise(t *testing.T) {
 		t.Errorf("the growing run is not noted: %q", v.Notes)
 	}
 }
+
+// The summary bpbench run prints.
+func TestSummaryGolden(t *testing.T) {
+	set := fixture(3, "", nil)
+	set.Runs = append(set.Runs, results.Run{ID: "x", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Crash, WallSeconds: 0.002, PeakRSSBytes: 1 << 20,
+		Params: []results.Param{{Key: "cmd", Value: "abc"}}}, results.Run{ID: "y", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Interrupted,
+		Params: []results.Param{{Key: "cmd", Value: "abc"}}})
+	var buf bytes.Buffer
+	Summary(&buf, set)
+	golden(t, "summary.txt", buf.Bytes())
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"context"
 	"os"
 	"testing"
@@ -24,11 +25,16 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"bpbench": bpbenchMain})
 }
 
+// update rewrites the golden files: the cmp targets inside the scripts
+// (go test ./cmd/bpbench -update).
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
 // TestScripts runs the CLI scripts in testdata/script: whole commands with
 // small inputs and small caps.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv(asMain, "1")
 			return nil

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,11 +146,21 @@ func TestWriteDirRefusesUnwritable(t *testing.T) {
 	}
 }
 
-// txt is what benchfmt (and so benchstat) reads.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// results.txt is what benchfmt (and so benchstat) reads.
 func TestResultsTxtIsBenchfmt(t *testing.T) {
 	var buf bytes.Buffer
 	if err := sampleResults().WriteBench(&buf); err != nil {
 		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "results.txt")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, buf.Bytes(), 0o644)
+	}
+	if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("results.txt differs from %s (go test ./internal/results -update rewrites it; %v):\n%s", golden, err, buf.String())
 	}
 	r := benchfmt.NewReader(&buf, "results.txt")
 	var names []string
