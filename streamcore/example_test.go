@@ -13,7 +13,7 @@ import (
 )
 
 // The seed's drain-aware writer, the Go way: block on WaitDrain when Write
-// returns false.
+// returns false. Write copies the line, so one buffer serves them all.
 func ExampleWritable_WaitDrain() {
 	ctx := context.Background()
 	path := filepath.Join(os.TempDir(), "streamcore-example.txt")
@@ -22,8 +22,11 @@ func ExampleWritable_WaitDrain() {
 	if err != nil {
 		panic(err)
 	}
+	var line []byte
 	for i := 0; i < 100_000; i++ {
-		if !w.Write([]byte("line " + strconv.Itoa(i) + "\n")) {
+		line = strconv.AppendInt(append(line[:0], "line "...), int64(i), 10)
+		line = append(line, '\n')
+		if !w.Write(line) {
 			if err := w.WaitDrain(ctx); err != nil {
 				panic(err)
 			}
@@ -86,4 +89,46 @@ func ExamplePipeline() {
 	err := streamcore.Pipeline(ctx, src2, unzip, sink)
 	fmt.Println(err, back.Len())
 	// Output: <nil> 200000
+}
+
+// While the sink is busy, writes are collected into batches (see "When
+// bytes reach the sink" in the package doc); a producer that stops writing
+// without ending the stream calls Flush to hand over what it wrote.
+func ExampleWritable_Flush() {
+	got := make(chan string, 16)
+	w, _ := streamcore.NewWritable[[]byte](streamcore.SinkFunc[[]byte](func(_ context.Context, c []byte) error {
+		got <- string(c)
+		return nil
+	}), streamcore.WritableOptions{})
+	w.WriteString("hello ")
+	w.WriteString("world\n")
+	w.Flush()
+	var s string
+	for len(s) < len("hello world\n") {
+		s += <-got
+	}
+	fmt.Print(s)
+	w.Close()
+	// Output: hello world
+}
+
+// A paused-mode consumer: read everything buffered at each readable event.
+func ExampleReadable_OnReadable() {
+	r, _ := streamcore.FromSlice([]string{"a", "b", "c"}, streamcore.ReadableOptions{})
+	done := make(chan struct{})
+	r.OnEnd(func() { close(done) })
+	r.OnReadable(func() {
+		for {
+			c, ok := r.Read(0)
+			if !ok {
+				return
+			}
+			fmt.Println(c)
+		}
+	})
+	<-done
+	// Output:
+	// a
+	// b
+	// c
 }
