@@ -60,7 +60,7 @@ func testChild(mode string) int {
 	}
 	switch mode {
 	case "ok": // a quick Go workload speaking the probe protocol
-		stop := probe.Start(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats)
 		hold := make([]byte, 8<<20)
 		touch(hold)
 		work(60 * time.Millisecond)
@@ -77,14 +77,14 @@ func testChild(mode string) int {
 		}
 		return 0
 	case "small": // a small peak, for the peak-RSS test
-		stop := probe.Start(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats)
 		hold := make([]byte, 4<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
 		stop(nil)
 		return 0
 	case "hwm": // a brief 48MiB peak, then memory returned to the OS; prints its own VmHWM
-		stop := probe.Start(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats)
 		hold := make([]byte, 48<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
@@ -94,7 +94,7 @@ func testChild(mode string) int {
 		stop(nil)
 		return 0
 	case "oom": // allocate and hold until killed
-		probe.Start(ctx, fakeStats)
+		startProbe(ctx, fakeStats)
 		var hold [][]byte
 		for {
 			b := make([]byte, 256<<10)
@@ -104,11 +104,11 @@ func testChild(mode string) int {
 			runtime.KeepAlive(hold)
 		}
 	case "sleep": // never ends by itself
-		probe.Start(ctx, fakeStats)
+		startProbe(ctx, fakeStats)
 		time.Sleep(time.Hour)
 		return 0
 	case "panic":
-		probe.Start(ctx, fakeStats)
+		startProbe(ctx, fakeStats)
 		work(30 * time.Millisecond)
 		panic("boom: test crash")
 	case "exit3":
@@ -137,7 +137,7 @@ func testChild(mode string) int {
 		time.Sleep(time.Hour)
 		return 0
 	case "spin": // CPU- and allocation-bound fixed work on every core
-		stop := probe.Start(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats)
 		var wg sync.WaitGroup
 		for range runtime.GOMAXPROCS(0) {
 			wg.Go(func() {
@@ -627,4 +627,11 @@ func TestStaleRunDirsRemoved(t *testing.T) {
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("a live harness's run folder was removed: %v", err)
 	}
+}
+
+// startProbe starts the child's probe with one source and returns its Stop.
+func startProbe(ctx context.Context, stats func() probe.Stats) func(error) {
+	p := probe.Start(ctx)
+	p.Track(stats)
+	return p.Stop
 }

@@ -33,7 +33,8 @@ type Stats struct {
 	Bound        int64         // sum over the streams of highWaterMark plus the largest chunk; -1 unknown
 }
 
-// NoStats is Stats with the optional figures unknown.
+// NoStats is Stats with the optional figures unknown: the zero value of a
+// source that knows only some figures.
 var NoStats = Stats{Written: -1, Bound: -1}
 
 var runtimeMetrics = [...]string{
@@ -42,23 +43,34 @@ var runtimeMetrics = [...]string{
 	"/gc/cycles/total:gc-cycles",
 }
 
-// Start reports this process's Go heap and GC figures and the stream
-// statistics returned by stats to the harness that started it, every
-// interval the harness asked for, until ctx is done or stop is called.
-// stop writes a final report with the process's peak RSS (VmHWM) and err
-// (the workload's result, nil for success) and closes the pipe; call it
-// once the workload is finished, before exiting. stop may be called more
-// than once; only the first call reports.
+// Probe reports this process's figures to the bpbench harness that started
+// it. A nil *Probe — what Start returns when the program was not started by
+// bpbench — does nothing, and every method on it returns at once, so a
+// program can keep its probe calls in production at no cost.
+type Probe struct {
+	f       *os.File
+	mu      sync.Mutex // guards sources
+	sources []func() Stats
+	cancel  context.CancelFunc
+	done    chan struct{}
+	once    sync.Once
+	samples [len(runtimeMetrics)]metrics.Sample
+	buf     []byte
+	broken  bool // a write failed: the harness is gone; stop writing
+}
+
+// Start begins reporting, every interval the harness asked for, until ctx
+// is done or Stop is called: the Go heap and GC figures (runtime/metrics)
+// and the sum of the Stats of every source added with Track and Buffered.
 //
-// When the environment variable BPBENCH_PROBE_FD is unset — the workload
-// was started by hand, not by the harness — Start does nothing and
-// stop is a no-op. stats may be nil; it must be safe to call from another
-// goroutine (streamcore's Writable.Stats is). Start unsets the probe
-// variables so that processes this one starts do not write to the pipe.
-func Start(ctx context.Context, stats func() Stats) (stop func(err error)) {
+// When the environment variable BPBENCH_PROBE_FD is unset — the program was
+// started by hand, not by the harness — Start returns nil, a Probe that
+// does nothing. Start unsets the probe variables so that processes this
+// one starts do not write to the pipe.
+func Start(ctx context.Context) *Probe {
 	fdStr, ok := os.LookupEnv(EnvFD)
 	if !ok {
-		return func(error) {}
+		return nil
 	}
 	interval := DefaultInterval
 	if d, err := time.ParseDuration(os.Getenv(EnvInterval)); err == nil && d > 0 {
@@ -73,39 +85,92 @@ func Start(ctx context.Context, stats func() Stats) (stop func(err error)) {
 	}
 	if f == nil {
 		fmt.Fprintf(os.Stderr, "bpbench: ignoring %s=%q: not a pipe descriptor from the harness\n", EnvFD, fdStr)
-		return func(error) {}
+		return nil
 	}
 	closeOnExec(fd)
-	p := &probe{f: f, stats: stats}
+	p := newProbe(f)
+	ctx, p.cancel = context.WithCancel(ctx)
+	go p.loop(ctx, interval)
+	return p
+}
+
+func newProbe(f *os.File) *Probe {
+	p := &Probe{f: f, done: make(chan struct{})}
 	for i, name := range runtimeMetrics {
 		p.samples[i].Name = name
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go p.loop(ctx, interval, done)
-	var once sync.Once
-	return func(err error) {
-		once.Do(func() {
-			cancel()
-			<-done
-			p.send('f', err)
-			f.Close()
-		})
+	return p
+}
+
+// Track adds a source of stream statistics, such as a streamcore Writable's
+// Stats converted to Stats. The probe sums its sources; f is called from
+// the probe's goroutine and must be safe for that.
+func (p *Probe) Track(f func() Stats) {
+	if p == nil {
+		return
 	}
+	p.mu.Lock()
+	p.sources = append(p.sources, f)
+	p.mu.Unlock()
 }
 
-// probe is the child side of the protocol. Only one goroutine at a time
-// uses it: loop, then stop.
-type probe struct {
-	f       *os.File
-	stats   func() Stats
-	samples [len(runtimeMetrics)]metrics.Sample
-	buf     []byte
-	broken  bool // a write failed: the harness is gone; stop writing
+// Buffered adds a source of buffered bytes alone: a channel's len times its
+// element size, a bufio.Writer's Buffered, a queue's length. The probe keeps
+// the peak itself. f is called from the probe's goroutine.
+func (p *Probe) Buffered(f func() int64) {
+	if p == nil {
+		return
+	}
+	var peak int64
+	p.Track(func() Stats {
+		n := f()
+		peak = max(peak, n)
+		s := NoStats
+		s.Buffered, s.PeakBuffered = n, peak
+		return s
+	})
 }
 
-func (p *probe) loop(ctx context.Context, interval time.Duration, done chan<- struct{}) {
-	defer close(done)
+// Stop writes a final report with the process's peak RSS (VmHWM) and err
+// (the program's result, nil for success) and closes the pipe. Call it once
+// the work is finished, before exiting; later calls do nothing.
+func (p *Probe) Stop(err error) {
+	if p == nil {
+		return
+	}
+	p.once.Do(func() {
+		p.cancel()
+		<-p.done
+		p.send('f', err)
+		p.f.Close()
+	})
+}
+
+// stats sums the sources; optional figures stay unknown unless one knows them.
+func (p *Probe) stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	total := NoStats
+	for _, f := range p.sources {
+		s := f()
+		total.Buffered += s.Buffered
+		total.PeakBuffered += s.PeakBuffered
+		total.Writes += s.Writes
+		total.FalseReturns += s.FalseReturns
+		total.Drains += s.Drains
+		total.DrainWait += s.DrainWait
+		if s.Written >= 0 {
+			total.Written = max(total.Written, 0) + s.Written
+		}
+		if s.Bound >= 0 {
+			total.Bound = max(total.Bound, 0) + s.Bound
+		}
+	}
+	return total
+}
+
+func (p *Probe) loop(ctx context.Context, interval time.Duration) {
+	defer close(p.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -120,15 +185,12 @@ func (p *probe) loop(ctx context.Context, interval time.Duration, done chan<- st
 
 // send writes one line; kind is 's' (sample) or 'f' (final, with hwm and err).
 // It reuses its buffer so that the probe hardly touches the heap it measures.
-func (p *probe) send(kind byte, err error) {
+func (p *Probe) send(kind byte, err error) {
 	if p.broken {
 		return
 	}
 	metrics.Read(p.samples[:])
-	st := NoStats
-	if p.stats != nil {
-		st = p.stats()
-	}
+	st := p.stats()
 	b := append(p.buf[:0], kind)
 	kv := func(k string, v int64) {
 		b = append(b, ' ')

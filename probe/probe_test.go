@@ -30,12 +30,18 @@ func TestProbeLineRoundTrip(t *testing.T) {
 	}
 }
 
+// Without the harness Start returns nil, and a nil Probe does nothing.
 func TestStartWithoutHarnessIsNoop(t *testing.T) {
 	t.Setenv(EnvFD, "")
 	os.Unsetenv(EnvFD)
-	stop := Start(context.Background(), nil)
-	stop(nil)
-	stop(errors.New("twice"))
+	p := Start(context.Background())
+	if p != nil {
+		t.Fatalf("Start without BPBENCH_PROBE_FD = %v; want nil", p)
+	}
+	p.Track(func() Stats { return NoStats })
+	p.Buffered(func() int64 { return 1 })
+	p.Stop(nil)
+	p.Stop(errors.New("twice"))
 }
 
 // A program that speaks the probe writes lines Parse reads back: the
@@ -46,12 +52,11 @@ func TestStartWritesWhatParseReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	p := &probe{f: w, stats: func() Stats {
-		return Stats{Buffered: 4, PeakBuffered: 5, Writes: 6, FalseReturns: 7, Drains: 8, DrainWait: 9, Written: 100, Bound: -1}
-	}}
-	for i, name := range runtimeMetrics {
-		p.samples[i].Name = name
-	}
+	p := newProbe(w)
+	p.Track(func() Stats {
+		return Stats{Buffered: 3, PeakBuffered: 3, Writes: 6, FalseReturns: 7, Drains: 8, DrainWait: 9, Written: 100, Bound: -1}
+	})
+	p.Buffered(func() int64 { return 1 })
 	p.send('s', nil)
 	p.send('f', errors.New("boom"))
 	w.Close()
@@ -62,11 +67,33 @@ func TestStartWritesWhatParseReads(t *testing.T) {
 		t.Fatalf("lines %q", lines)
 	}
 	s, ok := Parse(lines[0])
-	if !ok || s.Final || s.Buf != 4 || s.Written != 100 || s.Bound != -1 || s.Heap <= 0 || strings.Contains(lines[0], "bound=") {
+	if !ok || s.Final || s.Buf != 4 || s.PeakBuf != 4 || s.Written != 100 || s.Bound != -1 || s.Heap <= 0 || strings.Contains(lines[0], "bound=") {
 		t.Errorf("sample %q parsed as %+v", lines[0], s)
 	}
 	f, ok := Parse(lines[1])
 	if !ok || !f.Final || f.Err != "boom" {
 		t.Errorf("final %q parsed as %+v", lines[1], f)
 	}
+}
+
+// BenchmarkReport is the cost of one report with three sources: at the
+// default 5ms interval it must stay far below 1% of one core (the
+// pct-of-core-at-5ms metric).
+func BenchmarkReport(b *testing.B) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	p := newProbe(devnull)
+	for range 3 {
+		p.Track(func() Stats { return Stats{Buffered: 1, PeakBuffered: 2, Writes: 3, Written: 4, Bound: -1} })
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		p.send('s', nil)
+	}
+	perReport := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(100*perReport/float64(DefaultInterval.Nanoseconds()), "pct-of-core-at-5ms")
 }

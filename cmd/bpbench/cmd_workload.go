@@ -63,7 +63,8 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 		}
 		return t
 	}
-	stop := probe.Start(ctx, func() probe.Stats { return probeStats(stats()) })
+	pr := probe.Start(ctx)
+	pr.Track(func() probe.Stats { return probeStats(stats()) })
 	defer injectFault(&v, &p)()
 	start := time.Now()
 	err = w.Run(ctx, workloads.Env{Variant: v, Params: p, Track: func(f func() streamcore.Stats) {
@@ -71,7 +72,7 @@ func cmdWorkload(ctx context.Context, e *env, args []string) int {
 		tracked = append(tracked, f)
 		mu.Unlock()
 	}})
-	stop(err)
+	pr.Stop(err)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench workload %s --variant %s: %v\n", w.Name, v, err)
 		return exitFailed
