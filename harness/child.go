@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -85,7 +86,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	v := classify(exitFacts{
 		killedFor: w.killedFor, killAt: w.killAt, killRSS: w.killRSS, hardLimit: cfg.HardLimit, timeout: cfg.Timeout,
 		stderrOOM: ch.stderr.oom, signal: r.Signal, exitCode: r.ExitCode, wall: wall, waitErr: waitErr,
-		probing: ch.probing, reported: ps.lines > 0,
+		probing: ch.probing && c.Probe, reported: ps.lines > 0,
 	})
 	r.Outcome, r.TimeToOOMSeconds, r.NotStarted = v.outcome, v.timeToOOM, v.notStarted
 	if v.note != "" {
@@ -114,7 +115,7 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 	env := make([]string, 0, len(base)+3+len(c.Env))
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "GOMEMLIMIT" || k == probe.EnvFD || k == probe.EnvInterval {
+		if k == "GOMEMLIMIT" || k == probe.EnvFD || k == probe.EnvInterval || (probing && k == "NODE_OPTIONS") {
 			continue
 		}
 		env = append(env, kv)
@@ -124,6 +125,13 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 	}
 	if probing {
 		env = append(env, probe.EnvFD+"="+strconv.Itoa(probe.FD), probe.EnvInterval+"="+cfg.Interval.String())
+		if cfg.nodePreload != "" {
+			opts := "--require=" + cfg.nodePreload
+			if old := os.Getenv("NODE_OPTIONS"); old != "" {
+				opts = old + " " + opts
+			}
+			env = append(env, "NODE_OPTIONS="+opts)
+		}
 	}
 	return append(env, c.Env...)
 }

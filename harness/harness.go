@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bpbench/bpbench/internal/results"
 	"hash/fnv"
 	"os"
 	"os/exec"
@@ -16,6 +15,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/probe"
 )
 
 // Defaults applied by Run to zero Config fields.
@@ -45,8 +47,13 @@ type Cell struct {
 	Params   []results.Param // ordered key=value shown in the benchmark name after the variant (hwm=64KiB) and in runs.json params
 	Argv     []string        // command to run; argv[0] is resolved with exec.LookPath unless it contains a path separator
 	Env      []string        // extra environment, appended after the harness's own
-	Probe    bool            // the child speaks the probe protocol (Go programs calling probe.Start)
-	Dir      string          // working directory for the child; "" = a fresh temporary directory per run, removed after
+	Probe    bool            // the child speaks the probe protocol (Go programs calling probe.Start): a run that never reports did not start
+	// MayProbe offers the probe to a command that may speak it — a user's
+	// Go program calling probe.Start, or any node it runs, through the
+	// preload script the harness injects with NODE_OPTIONS — without
+	// expecting it to.
+	MayProbe bool
+	Dir      string // working directory for the child; "" = a fresh temporary directory per run, removed after
 
 	// Side is results.SideBase or results.SideHead when the suite measures
 	// a baseline binary against this one (--baseline-bin): the two cells of
@@ -230,6 +237,8 @@ type Config struct {
 	// commit the baseline binary was built from; "" = "base".
 	BaseCommit string
 
+	nodePreload string // path of probe.NodePreload on disk, written by Run
+
 	// Events, when set, is told of each run as it starts and ends (see
 	// Event), from Run's goroutine, so that a caller can draw progress.
 	Events func(Event)
@@ -301,6 +310,9 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		return nil, fmt.Errorf("harness: cannot become the subreaper of the runs' processes: %w", err)
 	}
 	cleanStaleRunDirs()
+	if cfg.nodePreload, err = writeNodePreload(); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
 	env := machine{goos: runtime.GOOS, goarch: runtime.GOARCH, cpu: cpuName(), commit: cfg.Commit}
 	if env.commit == "" {
 		env.commit = gitCommit(ctx)
@@ -357,6 +369,37 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		emit(RunDone, c, p.rep, &res.Runs[len(res.Runs)-1])
 	}
 	return res, ctx.Err()
+}
+
+// writeNodePreload writes probe.NodePreload to a folder of this user's in
+// the temp folder, named by its content, and returns its path.
+func writeNodePreload() (string, error) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("bpbench-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create %s for the node probe: %w", dir, err)
+	}
+	h := fnv.New64a()
+	h.Write(probe.NodePreload)
+	path := filepath.Join(dir, fmt.Sprintf("node-probe-%016x.js", h.Sum64()))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	f, err := os.CreateTemp(dir, ".node-probe-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(probe.NodePreload)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("cannot write the node probe: %w", err)
+	}
+	return path, nil
 }
 
 // runDirPrefix names a run's temporary working folder, followed by the

@@ -46,7 +46,7 @@ func spawn(cfg *Config, c Cell, id string) (*child, error) {
 		undo = append(undo, func() { os.RemoveAll(tmp) })
 		dir = tmp
 	}
-	ch.probing = c.Probe && cfg.Interval > 0
+	ch.probing = (c.Probe || c.MayProbe) && cfg.Interval > 0
 
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	cmd.Dir = dir

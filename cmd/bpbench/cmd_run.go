@@ -72,7 +72,7 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 	out := fs.String("out", "bpbench-out", "output folder")
 	shard := fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
 	warmup := fs.Bool("warmup", true, "run each cell once, briefly, before measuring")
-	cmd := fs.String("cmd", "", "measure this shell command instead of the built-in workloads (RSS only), e.g. --cmd './myserver --load'")
+	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
 	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
 	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
 	pf := addParamFlags(fs, true)
@@ -312,6 +312,7 @@ func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p work
 			return c, err
 		}
 		c.Argv = argv
+		c.MayProbe = true // node, with the preload the harness injects
 		return c, nil
 	}
 	c.Argv = []string{exe, "workload", w.Name, "-q", "--variant", string(v)}
@@ -370,6 +371,7 @@ func commandCell(cmd string) (harness.Cell, error) {
 		Params:   []results.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
 		Argv:     argv,
 		Dir:      ".",
+		MayProbe: true, // a Go program with probe.Start, or node with the injected preload
 	}, nil
 }
 

@@ -39,7 +39,7 @@
 //	                        base), interleaved with this one, into the same folder
 //	--baseline-commit SHA   the commit --baseline-bin was built from, recorded in its runs
 //	--warmup=false          skip the warm-up
-//	--cmd 'COMMAND'         measure your own command (sh -c) under the same caps, RSS only
+//	--cmd 'COMMAND'         measure your own command under the same caps (see Your own programs)
 //	--lines N, --hwm SIZE[,SIZE…], --sink PATH|null, --rate SIZE, --input-size SIZE
 //	                        workload parameters, applied to the workloads that use them;
 //	                        a list of --hwm values sweeps the highWaterMark
@@ -88,6 +88,25 @@
 //
 // A run measured with --baseline-bin also carries the file configuration
 // side: base or head, and its own commit.
+//
+// # Your own programs
+//
+// --cmd 'COMMAND' measures a program of yours under the same caps. A plain
+// command line (a program and plain arguments) runs directly; a line with
+// shell syntax (pipes, &&, variables, quotes, builtins such as exec or cd)
+// runs with sh -c, and then the shell and every process it starts are
+// measured and capped together. Whatever it starts is killed when the run
+// ends, even a process that left the group with setsid.
+//
+// RSS comes from outside, for any program. A Go program that calls
+// probe.Start (package github.com/bpbench/bpbench/probe: a few lines, free
+// when not run by bpbench) also reports its Go heap and the buffers it
+// registers; any node the command runs reports its V8 heap and its streams'
+// writableLength and readableLength through a preload script bpbench
+// injects with NODE_OPTIONS, without changing the program. Those figures
+// become peak-heap-B and max-buffered-B in results.txt, curves in plots and
+// reports, and metrics bpbench gate judges: run the command once on the
+// base and once on the candidate, with the same command line, and gate.
 //
 // # bpbench compare
 //
