@@ -384,20 +384,8 @@ func writeNodePreload() (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	f, err := os.CreateTemp(dir, ".node-probe-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(probe.NodePreload)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("cannot write the node probe: %w", err)
+	if err := results.WriteFileAtomic(path, probe.NodePreload); err != nil {
+		return "", fmt.Errorf("the node probe: %w", err)
 	}
 	return path, nil
 }

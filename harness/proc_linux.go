@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bpbench/bpbench/probe"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -193,23 +195,8 @@ func (p *procFiles) hwm() int64 {
 	return parseHWM(p.buf[:n])
 }
 
-// parseHWM finds "VmHWM:   1234 kB" in a /proc/PID/status text.
-func parseHWM(status []byte) int64 {
-	i := bytes.Index(status, []byte("\nVmHWM:"))
-	if i < 0 {
-		return 0
-	}
-	line := status[i+len("\nVmHWM:"):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	f := bytes.Fields(line)
-	if len(f) == 0 {
-		return 0
-	}
-	kb, _ := strconv.ParseInt(string(f[0]), 10, 64)
-	return kb << 10
-}
+// parseHWM finds VmHWM in a /proc/PID/status text (see probe.VmHWM).
+func parseHWM(status []byte) int64 { return probe.VmHWM(status) }
 
 // selfHWM is this process's VmHWM in bytes, or 0 if unknown.
 func selfHWM() int64 {

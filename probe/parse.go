@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -73,4 +74,23 @@ func Parse(line string) (r Report, ok bool) {
 		}
 	}
 	return pl, true
+}
+
+// VmHWM finds "VmHWM:   1234 kB" (a process's peak RSS) in the text of a
+// Linux /proc/PID/status and returns it in bytes, or 0.
+func VmHWM(status []byte) int64 {
+	i := bytes.Index(status, []byte("\nVmHWM:"))
+	if i < 0 {
+		return 0
+	}
+	line := status[i+len("\nVmHWM:"):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	f := bytes.Fields(line)
+	if len(f) == 0 {
+		return 0
+	}
+	kb, _ := strconv.ParseInt(string(f[0]), 10, 64)
+	return kb << 10
 }

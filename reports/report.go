@@ -189,7 +189,7 @@ func WriteReport(dir string, in *Input, opts ReportOptions) ([]string, error) {
 			return files, err
 		}
 		p := filepath.Join(plots, f.Name+"."+r.format)
-		if err := writeAtomic(p, buf.Bytes()); err != nil {
+		if err := results.WriteFileAtomic(p, buf.Bytes()); err != nil {
 			return files, err
 		}
 		files = append(files, p)
@@ -203,35 +203,12 @@ func WriteReport(dir string, in *Input, opts ReportOptions) ([]string, error) {
 			return files, err
 		}
 		p := filepath.Join(dir, out.name)
-		if err := writeAtomic(p, buf.Bytes()); err != nil {
+		if err := results.WriteFileAtomic(p, buf.Bytes()); err != nil {
 			return files, err
 		}
 		files = append(files, p)
 	}
 	return files, nil
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
 }
 
 var svgHead = regexp.MustCompile(`(?s)^.*?<svg width="[^"]*" height="[^"]*"`)

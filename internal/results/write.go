@@ -102,6 +102,22 @@ func (s *Set) WriteDir(dir string) error {
 	return nil
 }
 
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder and a rename, so that a reader sees the old file or the new one,
+// never half of one.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data)
+	if err == nil {
+		if err = os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
 // writeTemp writes data to a new hidden file in dir and returns its name.
 func writeTemp(dir, base string, data []byte) (string, error) {
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
