@@ -89,9 +89,10 @@ func bufioWrite(f *os.File, n int) error {
 
 // BenchmarkMillionLineWriter runs the seed's drain-aware million-line writer
 // on streamcore next to a plain bufio.Writer loop writing the same lines,
-// to a file and to /dev/null. Targets (issue 8): the bytes and string
-// producers at most 1.5x bufio's time and no allocation per line; peak
-// buffered at most HWM + one chunk.
+// to a file and to /dev/null. Targets (issue 8): the drain-aware writer
+// (impl=streamcore-bytes) at most 1.5x bufio's time; no allocation per line
+// for the bytes and string producers; peak buffered at most HWM + one
+// chunk. Compare in one run: benchstat -col /impl.
 func BenchmarkMillionLineWriter(b *testing.B) {
 	ctx := context.Background()
 	for _, sink := range []string{"file", "devnull"} {
