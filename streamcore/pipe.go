@@ -11,7 +11,8 @@ type PipeOptions struct {
 type pipeDest[T any] struct {
 	dst     *Writable[T]
 	end     bool
-	waiting bool // a Write to dst returned false and dst has not drained
+	waiting bool     // a Write to dst returned false and dst has not drained
+	cleanup []func() // remove the listeners Pipe attached to dst
 }
 
 // Pipe sends everything src produces to dst with backpressure (P1): when
@@ -26,13 +27,15 @@ type pipeDest[T any] struct {
 // Pipeline, which destroys every stream and reports the first error.
 func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 	p := &pipeDest[T]{dst: dst, end: !opts.KeepOpen}
+	p.cleanup = []func(){
+		dst.onCloseRemovable(func() { src.Unpipe(dst) }),
+		dst.onFinishRemovable(func() { src.Unpipe(dst) }),
+	}
 	src.mu.Lock()
 	first := len(src.pipes) == 0 && !src.piped
 	src.pipes = append(src.pipes, p)
 	src.piped = true
 	src.mu.Unlock()
-	dst.OnClose(func() { src.Unpipe(dst) })
-	dst.OnFinish(func() { src.Unpipe(dst) })
 	if first {
 		src.OnEnd(func() {
 			src.mu.Lock()
@@ -114,7 +117,8 @@ func (r *Readable[T]) dataListenersLocked() int {
 	return n
 }
 
-// Unpipe detaches dst from r (P4): dst is not ended and r keeps its data.
+// Unpipe detaches dst from r (P4): dst is not ended, r keeps its data, and
+// the listeners Pipe attached to dst are removed.
 // r pauses when no destination is left; if r was waiting for dst's drain
 // and waits for nothing else, it resumes when a data listener remains (a
 // user's OnData, or another pipe), as in Node (P6).
@@ -132,6 +136,7 @@ func (r *Readable[T]) Unpipe(dst *Writable[T]) {
 		r.mu.Unlock()
 		return
 	}
+	cleanup := found.cleanup
 	awaited := found.waiting
 	if awaited {
 		found.waiting = false
@@ -140,6 +145,9 @@ func (r *Readable[T]) Unpipe(dst *Writable[T]) {
 	empty := len(r.pipes) == 0
 	resume := awaited && r.awaitDrain == 0 && r.dataListenersLocked() > 0
 	r.mu.Unlock()
+	for _, remove := range cleanup {
+		remove()
+	}
 	if empty {
 		r.Pause()
 	}

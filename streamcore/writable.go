@@ -137,8 +137,8 @@ type Writable[T any] struct {
 	onceDrain []func()
 	drainCh   chan struct{}
 	waitStart time.Time
-	onFinish  []func()
-	onClose   []func()
+	onFinish  []*listener[func()]
+	onClose   []*listener[func()]
 	onError   []func(error)
 
 	stats Stats
@@ -644,8 +644,8 @@ func (w *Writable[T]) final() {
 	for _, cb := range cbs {
 		cb(nil)
 	}
-	for _, fn := range finish {
-		fn()
+	for _, l := range finish {
+		l.fn()
 	}
 	w.mu.Lock()
 	// Autodestroy after finish: close the sink, then close.
@@ -712,8 +712,8 @@ func (w *Writable[T]) teardown() {
 	for _, fn := range onErr {
 		fn(errv)
 	}
-	for _, fn := range onClose {
-		fn()
+	for _, l := range onClose {
+		l.fn()
 	}
 	close(w.done)
 	for _, fn := range late {
@@ -828,19 +828,26 @@ func (w *Writable[T]) waitResultLocked() (err error, done bool) {
 
 // OnFinish calls fn when every write reached the sink and Final returned
 // after End (the finish event).
-func (w *Writable[T]) OnFinish(fn func()) {
+func (w *Writable[T]) OnFinish(fn func()) { w.onFinishRemovable(fn) }
+
+// onFinishRemovable and onCloseRemovable add a listener and return the
+// function that removes it: Unpipe uses them to leave no listener behind on
+// its destination, as Node's pipe cleanup does.
+func (w *Writable[T]) onFinishRemovable(fn func()) (remove func()) {
 	w.mu.Lock()
-	w.onFinish = append(w.onFinish, fn)
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	return addListener(&w.mu, &w.onFinish, fn)
+}
+
+func (w *Writable[T]) onCloseRemovable(fn func()) (remove func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return addListener(&w.mu, &w.onClose, fn)
 }
 
 // OnClose calls fn when the stream has closed: after finish, an error, or
 // Destroy. It is the last event.
-func (w *Writable[T]) OnClose(fn func()) {
-	w.mu.Lock()
-	w.onClose = append(w.onClose, fn)
-	w.mu.Unlock()
-}
+func (w *Writable[T]) OnClose(fn func()) { w.onCloseRemovable(fn) }
 
 // OnError calls fn with the stream's error, at most once per stream (X2).
 func (w *Writable[T]) OnError(fn func(error)) {
