@@ -14,10 +14,10 @@
 //     listener attached at every stall, so listeners pile up (doubling at
 //     every drain) and each drain re-enters the write loop once per
 //     listener. Measured with bpbench workload on the 2-core development
-//     machine (2026-11-23): drain 0.13s and 11MiB peak RSS, drain-on 0.45s,
-//     44MiB, 20 drains, 876,868 listeners at the end and 4.1MiB buffered at
-//     the peak (drain: 64KiB); node itself on the seed's script
-//     with on instead of once: 2.5s and 240MiB against 0.9s and 76MiB.
+//     machine (2026-11-23, load average 3): drain 0.13s and 11MiB peak RSS;
+//     drain-on 0.45s, 44MiB, 20 drains, 876,868 listeners at the end and
+//     4.1MiB buffered at the peak (drain: 64KiB). Node itself on the seed's
+//     script with on instead of once: 2.5s and 240MiB against 0.9s and 76MiB.
 //   - tight-loop-5m: 5,000,000 lines to /dev/null with a system call per
 //     chunk (the seed's ignore-backpressure.js).
 //   - gzip-pipeline: a generated access log through read → gzip → write;
