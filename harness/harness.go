@@ -33,7 +33,7 @@ const (
 	// both.
 	HardLimitFactor = 1.5
 	// DefaultWarmupTimeout caps one warm-up run when Config.WarmupTimeout is zero.
-	DefaultWarmupTimeout = 500 * time.Millisecond
+	DefaultWarmupTimeout = 250 * time.Millisecond
 	// stderrTail is how much of the end of a child's stderr a results.Run keeps.
 	stderrTail = 4 << 10
 )

@@ -84,6 +84,9 @@ type FileOptions struct {
 	// Unbatched makes the stream write one chunk per system call, never
 	// joining a batch: the cost model of a sink that cannot writev.
 	Unbatched bool
+	// Cooperative runs the sink only while the producer waits, as Node's
+	// event loop does (WritableOptions.Cooperative).
+	Cooperative bool
 }
 
 // CreateFile opens path for writing and returns a byte-mode Writable on it
@@ -109,7 +112,7 @@ func CreateFile(path string, opts FileOptions) (*Writable[[]byte], error) {
 	if opts.Unbatched {
 		sink = Unbatched(sink)
 	}
-	return NewWritable(sink, WritableOptions{HighWaterMark: opts.HighWaterMark})
+	return NewWritable(sink, WritableOptions{HighWaterMark: opts.HighWaterMark, Cooperative: opts.Cooperative})
 }
 
 // OpenFile opens path for reading and returns a byte-mode Readable that

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"testing/synctest"
@@ -328,6 +329,78 @@ func TestGunzip_DestroyStopsDecoder(t *testing.T) {
 		<-gun.Done()
 		if gun.Err() != nil {
 			t.Fatalf("Err %v", gun.Err())
+		}
+	})
+}
+
+// A producer that waits for drain whenever Write returns false never sees
+// the buffered length reach Stats.Bound (the highWaterMark plus the largest
+// chunk), and Stats.Written counts every byte once the stream has flushed.
+func TestStats_BoundAndWritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := ctNewW(t, streamcore.Throttled(streamcore.Discard[[]byte]{}, streamcore.Throttle{Rate: 1 << 20}), 8<<10)
+		var total int64
+		for i := 0; i < 2000; i++ {
+			chunk := make([]byte, 1+i%700)
+			total += int64(len(chunk))
+			if !w.Write(chunk) {
+				if err := w.WaitDrain(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s := w.Stats(); s.PeakBuffered >= s.Bound {
+				t.Fatalf("write %d: peak buffered %d reached the bound %d", i, s.PeakBuffered, s.Bound)
+			}
+		}
+		w.Flush()
+		s := w.Stats()
+		if s.Written != total || s.Bound > 8<<10+700 || s.Bound < 8<<10+1 {
+			t.Errorf("written %d of %d, bound %d; want all written and a bound of 8KiB plus at most 700", s.Written, total, s.Bound)
+		}
+	})
+}
+
+// Cooperative: the sink runs only while the producer waits, as in Node's
+// single event loop. A producer that never waits starves it: everything
+// stays buffered until End. One that waits for drain gets everything
+// delivered, a highWaterMark at a time.
+func TestWritable_Cooperative(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got atomic.Int64
+		sink := streamcore.SinkFunc[[]byte](func(_ context.Context, c []byte) error { got.Add(int64(len(c))); return nil })
+		w, err := streamcore.NewWritable[[]byte](sink, streamcore.WritableOptions{HighWaterMark: streamcore.HWM(1024), Cooperative: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := []byte("0123456789abcdef")
+		for range 1000 { // the tight loop: ignores false
+			w.Write(line)
+		}
+		synctest.Wait()
+		if n, s := got.Load(), w.Stats(); n != 0 || s.Buffered != 16000 {
+			t.Fatalf("a producer that never waited: the sink took %d bytes, %d buffered; want 0 and all 16000", n, s.Buffered)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := got.Load(); n != 16000 {
+			t.Fatalf("after Close the sink has %d bytes; want 16000", n)
+		}
+
+		got.Store(0)
+		w, _ = streamcore.NewWritable[[]byte](sink, streamcore.WritableOptions{HighWaterMark: streamcore.HWM(1024), Cooperative: true})
+		for range 1000 { // the drain-aware producer
+			if !w.Write(line) {
+				if err := w.WaitDrain(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s := w.Stats(); s.Buffered > s.Bound {
+				t.Fatalf("buffered %d over the bound %d", s.Buffered, s.Bound)
+			}
+		}
+		if err := w.Close(); err != nil || got.Load() != 16000 {
+			t.Fatalf("drain-aware: %d bytes delivered, err %v", got.Load(), err)
 		}
 	})
 }

@@ -82,6 +82,7 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		return false
 	}
 	n := len(p)
+	w.largest = max(w.largest, int64(n))
 	switch {
 	case n > slabSize/2:
 		// Big chunks get a buffer of their own, not reused: after what

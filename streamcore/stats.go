@@ -19,11 +19,20 @@ type Stats struct {
 	// (OnDrain and OnceDrain): it grows without bound when a producer
 	// attaches a persistent listener at every stall.
 	DrainListeners int64
+	// Written is what the stream has accepted since it was created, in its
+	// unit; on the byte path it lags the producer by at most one batch.
+	Written int64
+	// Bound is what backpressure promises: while producers wait for drain
+	// once Write returns false, Buffered stays below it. It is the
+	// highWaterMark plus the largest chunk accepted while the stream was
+	// below it (the write that crosses the highWaterMark is taken whole, W2).
+	Bound int64
 }
 
 // Add returns the field-by-field sum of s and o: the counters of several
 // streams observed as one (PeakBuffered becomes the sum of the peaks, an
-// upper bound of the peak of the sum).
+// upper bound of the peak of the sum; Bound the sum of the bounds, the
+// promise for all of them together).
 func (s Stats) Add(o Stats) Stats {
 	return Stats{
 		Buffered:     s.Buffered + o.Buffered,
@@ -34,5 +43,7 @@ func (s Stats) Add(o Stats) Stats {
 		DrainWait:    s.DrainWait + o.DrainWait,
 
 		DrainListeners: s.DrainListeners + o.DrainListeners,
+		Written:        s.Written + o.Written,
+		Bound:          s.Bound + o.Bound,
 	}
 }

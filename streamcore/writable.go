@@ -53,6 +53,14 @@ type WritableOptions struct {
 	// ObjectMode counts every chunk as 1 whatever its size, and rejects nil
 	// chunks. Without it the chunk type must be []byte or string.
 	ObjectMode bool
+	// Cooperative schedules the sink as Node's single event loop does: it
+	// runs only while a producer waits (WaitDrain, End, Close, Destroy), never
+	// alongside a producer that keeps writing. A producer that ignores false
+	// then starves the sink and buffers everything, as the seed's tight loop
+	// does in Node; one that waits for drain lets the sink take whole
+	// batches. Producers that wait with Drain or OnceDrain instead of
+	// WaitDrain do not run the sink: use WaitDrain.
+	Cooperative bool
 }
 
 // Writable is a writable stream with Node.js backpressure semantics.
@@ -115,6 +123,7 @@ type Writable[T any] struct {
 	spareCB  []func(error)
 	length   int64 // writableLength: queued + in flight, as published
 	pubTotal int64 // bytes published since the stream was created
+	largest  int64 // the largest chunk taken under the lock (the fast path's writes stay below the highWaterMark)
 	// mergeable: the last queued chunk is slab[mergeFrom:] of the current
 	// slab and the next publication may extend it (joining sinks).
 	mergeable bool
@@ -123,6 +132,8 @@ type Writable[T any] struct {
 	free      [][]byte
 	corked    int
 	idle      bool // the flusher is waiting on cond
+	coop      bool // WritableOptions.Cooperative
+	waiting   int  // producers blocked in WaitDrain (Cooperative: the sink may run)
 	needDrain bool
 	ending    bool // End was called
 	finished  bool
@@ -169,7 +180,7 @@ func newWritable[T any](sink Sink[T], opts WritableOptions, copy bool) (*Writabl
 	}
 	// idle: the goroutine has nothing to do yet, whether or not it has
 	// reached its first wait.
-	w := &Writable[T]{sink: sink, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{}), idle: true}
+	w := &Writable[T]{sink: sink, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{}), idle: true, coop: opts.Cooperative}
 	w.batch, _ = sink.(BatchSink[T])
 	if _, ok := any(sink).(Sink[[]byte]); ok && copy && !opts.ObjectMode {
 		w.slabs = true
@@ -276,6 +287,7 @@ func (w *Writable[T]) writeRef(chunk T, cb func(error)) bool {
 		w.publishLocked()
 	}
 	n := w.chunkSize(chunk)
+	w.largest = max(w.largest, n)
 	w.enqueueLocked(chunk, n, cb)
 	w.pubTotal += n
 	w.stats.Writes++
@@ -315,6 +327,9 @@ func (w *Writable[T]) post(fn func()) {
 
 // wake tells the flusher there is work. Called with w.mu held.
 func (w *Writable[T]) wake() {
+	if w.coop && w.waiting == 0 && !w.ending && !w.destroyed && len(w.pending) == 0 {
+		return // Cooperative: the sink runs only while a producer waits
+	}
 	if w.idle {
 		w.idle = false
 		w.cond.Signal()
@@ -469,7 +484,7 @@ func (w *Writable[T]) run() {
 		case w.destroyed:
 			w.teardown()
 			return
-		case len(w.queue) > 0 && w.corked == 0:
+		case len(w.queue) > 0 && w.corked == 0 && (!w.coop || w.waiting > 0 || w.ending):
 			w.flush()
 		case w.ending:
 			w.final()
@@ -800,6 +815,12 @@ func (w *Writable[T]) WaitDrain(ctx context.Context) error {
 		return nil
 	}
 	ch := w.drainChLocked()
+	if w.coop {
+		// The producer yields: the sink may run until it is back.
+		w.waiting++
+		w.wake()
+		defer func() { w.mu.Lock(); w.waiting--; w.mu.Unlock() }()
+	}
 	w.mu.Unlock()
 	select {
 	case <-ch:
@@ -901,6 +922,8 @@ func (w *Writable[T]) Stats() Stats {
 	s := w.stats
 	s.Buffered = w.length
 	s.DrainListeners = int64(len(w.onDrain) + len(w.onceDrain))
+	s.Written = w.pubTotal
+	s.Bound = w.hwm + w.largest
 	if !w.waitStart.IsZero() {
 		s.DrainWait += time.Since(w.waitStart)
 	}

@@ -8,10 +8,10 @@ import (
 	"github.com/bpbench/bpbench/streamcore"
 )
 
-// line returns a fresh "line i\n" chunk: one allocation, as a new string per
-// line is in the seeds' Node scripts.
-func line(i int) []byte {
-	b := make([]byte, 0, 16)
+// appendLine appends "line i\n" to b. The producers reuse one buffer: Write
+// copies what it is given (streamcore's byte path), so a line need not
+// outlive the call, and no memory is spent per line.
+func appendLine(b []byte, i int) []byte {
 	b = append(b, "line "...)
 	b = strconv.AppendInt(b, int64(i), 10)
 	return append(b, '\n')
@@ -26,7 +26,7 @@ func millionLineWriter() *Workload {
 		Variants: []Variant{Drain, Naive, DrainOn},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 1_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "big-output.txt"},
-		run:      lineWriter(false),
+		run:      lineWriter(),
 	}
 }
 
@@ -35,21 +35,22 @@ func tightLoop5M() *Workload {
 		Name:  "tight-loop-5m",
 		Bench: "TightLoop5M",
 		Seed:  "ignore-backpressure.js: 5,000,000 writes to /dev/null in a for loop, under --max-old-space-size=128",
-		Model: "/dev/null with one write system call per chunk (no writev): about a microsecond per line against tens of nanoseconds to produce one, " +
-			"so a producer that ignores false queues nearly every line. In Node the loop also starves the event loop so nothing drains until it ends; " +
-			"in Go the sink's goroutine runs in parallel, and the per-chunk system call is what keeps it slower than the producer",
+		Model: "Node's event loop: the stream is Cooperative, so its sink (/dev/null, one write per batch) runs only while the producer waits, " +
+			"and each line is a new string the stream keeps by reference until the sink takes it, as a template literal is in Node. " +
+			"The drain-aware loop yields at every false and the sink empties the buffer; the naive loop never yields, so nothing drains " +
+			"and every line stays buffered until the cap",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 5_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "null"},
-		run:      lineWriter(true),
+		run:      runTightLoop,
 	}
 }
 
-// lineWriter is the run function of the line-writing workloads: the sink,
-// then writeLines.
-func lineWriter(unbatched bool) func(context.Context, *Env) error {
+// lineWriter is the run function of the million-line writer: the sink,
+// then writeLines (or the drain-on mistake).
+func lineWriter() func(context.Context, *Env) error {
 	return func(ctx context.Context, env *Env) error {
-		w, err := openLineSink(env.Params, unbatched)
+		w, err := openLineSink(env.Params)
 		if err != nil {
 			return err
 		}
@@ -60,14 +61,69 @@ func lineWriter(unbatched bool) func(context.Context, *Env) error {
 	}
 }
 
-// openLineSink opens the line writers' sink: a file, or for "null"
-// /dev/null, optionally with one system call per chunk.
-func openLineSink(p Params, unbatched bool) (*streamcore.Writable[[]byte], error) {
-	path := p.Sink
-	if path == "null" {
-		path = os.DevNull
+// openLineSink opens the million-line writer's sink: a file, or for "null"
+// /dev/null.
+func openLineSink(p Params) (*streamcore.Writable[[]byte], error) {
+	return streamcore.CreateFile(sinkPath(p), streamcore.FileOptions{HighWaterMark: p.HWM})
+}
+
+func sinkPath(p Params) string {
+	if p.Sink == "null" {
+		return os.DevNull
 	}
-	return streamcore.CreateFile(path, streamcore.FileOptions{HighWaterMark: p.HWM, Unbatched: unbatched})
+	return p.Sink
+}
+
+// runTightLoop is the seed's ignore-backpressure.js in Go: a new string
+// per line (the template literal), written to a Cooperative stream over a
+// file (Node's event loop: the sink runs only while the producer waits).
+// The drain variant waits whenever Write returns false; the naive one is
+// the seed's for loop.
+func runTightLoop(ctx context.Context, env *Env) error {
+	f, err := os.OpenFile(sinkPath(env.Params), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := streamcore.NewWritable[string](&stringFileSink{f: f}, streamcore.WritableOptions{HighWaterMark: env.Params.HWM, Cooperative: true})
+	if err != nil {
+		return err
+	}
+	env.track(w.Stats)
+	for i := 0; i < env.Params.Lines; i++ {
+		if !w.Write("line "+strconv.Itoa(i)+"\n") && env.Variant == Drain {
+			if err := w.WaitDrain(ctx); err != nil {
+				w.Destroy(err)
+				return err
+			}
+		}
+		if i&0xffff == 0 && ctx.Err() != nil {
+			w.Destroy(ctx.Err())
+			return ctx.Err()
+		}
+	}
+	return w.Close()
+}
+
+// stringFileSink writes string chunks to a file, a batch in one write.
+type stringFileSink struct {
+	f   *os.File
+	buf []byte
+}
+
+func (s *stringFileSink) Write(_ context.Context, c string) error {
+	_, err := s.f.WriteString(c)
+	return err
+}
+
+func (s *stringFileSink) WriteBatch(_ context.Context, cs []string) error {
+	b := s.buf[:0]
+	for _, c := range cs {
+		b = append(b, c...)
+	}
+	s.buf = b
+	_, err := s.f.Write(b)
+	return err
 }
 
 // writeLines writes Params.Lines lines to w. The drain variant is the
@@ -77,8 +133,10 @@ func openLineSink(p Params, unbatched bool) (*streamcore.Writable[[]byte], error
 func writeLines(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) error {
 	env.track(w.Stats)
 	n := env.Params.Lines
+	var buf []byte
 	for i := 0; i < n; i++ {
-		if !w.Write(line(i)) && env.Variant == Drain {
+		buf = appendLine(buf[:0], i)
+		if !w.Write(buf) && env.Variant == Drain {
 			if err := w.WaitDrain(ctx); err != nil {
 				w.Destroy(err)
 				return err
@@ -109,11 +167,13 @@ func writeLinesOnDrain(ctx context.Context, env *Env, w *streamcore.Writable[[]b
 	env.track(w.Stats)
 	n := env.Params.Lines
 	i := 0
+	var buf []byte
 	var next func()
 	next = func() {
 		ok := true
 		for i < n && ok {
-			ok = w.Write(line(i))
+			buf = appendLine(buf[:0], i)
+			ok = w.Write(buf)
 			i++
 		}
 		if i < n {

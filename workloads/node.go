@@ -9,8 +9,8 @@ import (
 	"strconv"
 )
 
-// The seed's Node scripts, shipped with bpbench (copies of
-// shared/reference/*.js).
+// The seed's Node scripts, shipped with bpbench: the article's
+// write-with-backpressure.js and ignore-backpressure.js.
 var (
 	//go:embed node/write-with-backpressure.js
 	writeWithBackpressureJS []byte
@@ -27,7 +27,7 @@ func nodeWriteWithBackpressure() *Workload {
 		Name:     "node/write-with-backpressure",
 		Bench:    "Node/WriteWithBackpressure",
 		Seed:     "write-with-backpressure.js, run by node itself",
-		Model:    "the seed's script under node --max-old-space-size=<memlimit>; RSS only (no heap or buffer figures from inside)",
+		Model:    "the seed's script under node --max-old-space-size=<memlimit>; heap and the streams' buffered bytes come from the probe bpbench preloads into node",
 		Variants: []Variant{Drain},
 		Uses:     []string{PLines},
 		Defaults: Params{Lines: 1_000_000, Sink: "big-output.txt"},
@@ -42,7 +42,7 @@ func nodeIgnoreBackpressure() *Workload {
 		Name:     "node/ignore-backpressure",
 		Bench:    "Node/IgnoreBackpressure",
 		Seed:     "ignore-backpressure.js, run by node itself",
-		Model:    "the seed's script under node --max-old-space-size=<memlimit>: the tight loop starves the event loop, so every line is buffered until it ends",
+		Model:    "the seed's script under node --max-old-space-size=<memlimit>: the tight loop starves the event loop, so every line is buffered until it ends; the preloaded probe reports from a worker thread while the loop runs",
 		Variants: []Variant{Naive},
 		Uses:     []string{PLines},
 		Defaults: Params{Lines: 5_000_000, Sink: os.DevNull},

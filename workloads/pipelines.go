@@ -16,7 +16,7 @@ func gzipPipeline() *Workload {
 			"The drain variant is Pipeline (backpressure between every stage); the naive variant writes every chunk it reads into the gzip stream and every compressed chunk into the file without waiting, so the input piles up in front of the compressor",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PHWM, PSink},
-		Defaults: Params{InputSize: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "huge.log.gz"},
+		Defaults: Params{InputSize: 16 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "huge.log.gz"},
 		run:      runGzipPipeline,
 	}
 }
@@ -57,7 +57,7 @@ func slowConsumer() *Workload {
 			"the naive producer's buffer grows at the producer's rate minus the sink's",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PRate, PHWM},
-		Defaults: Params{InputSize: 32 << 20, Rate: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark)},
+		Defaults: Params{InputSize: 16 << 20, Rate: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark)},
 		run:      runSlowConsumer,
 	}
 }

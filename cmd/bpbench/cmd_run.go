@@ -60,11 +60,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 }
 
 // parseRunFlags returns the options, or an exit code ≥ 0 to stop with.
-func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
+func parseRunFlags(e *env, args []string) (*runOptions, *workloads.ParamFlags, int) {
 	fs := newFlags(e, "run", "[flags]")
 	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
-	variant := fs.String("variant", "both", "drain, naive or both")
-	count := fs.Int("count", 3, "runs per cell")
+	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
+	count := fs.Int("count", 5, "runs per cell (5 or more let the gate test significance)")
 	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size)")
 	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
 	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
@@ -75,12 +75,12 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
 	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
 	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
-	pf := addParamFlags(fs, true)
+	pf := workloads.AddParamFlags(fs.FlagSet, true)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return nil, nil, usageError(e, "run", err)
 	}
-	fail := func(err error) (*runOptions, *paramFlags, int) { return nil, nil, usageError(e, "run", err) }
+	fail := func(err error) (*runOptions, *workloads.ParamFlags, int) { return nil, nil, usageError(e, "run", err) }
 	if len(pos) > 0 {
 		return fail(fmt.Errorf("unexpected argument %q: bpbench run takes only flags (use --workload NAME)", pos[0]))
 	}
@@ -132,12 +132,14 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 		}
 	}
 	switch *variant {
+	case "all":
+		o.variants = []workloads.Variant{workloads.Drain, workloads.Naive, workloads.DrainOn}
 	case "both":
 		o.variants = []workloads.Variant{workloads.Drain, workloads.Naive}
 	default:
 		v, err := workloads.ParseVariant(*variant)
 		if err != nil {
-			return fail(fmt.Errorf("--variant: %v (or both)", err))
+			return fail(fmt.Errorf("--variant: %v (or both, or all)", err))
 		}
 		o.variants = []workloads.Variant{v}
 	}
@@ -155,7 +157,7 @@ func parseRunFlags(e *env, args []string) (*runOptions, *paramFlags, int) {
 
 // buildCells expands the selected workloads, variants and --hwm values
 // into the harness's cells, plus notes on what was skipped.
-func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error) {
+func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []string, error) {
 	var cells []harness.Cell
 	var notes []string
 	if o.cmd != "" {
@@ -169,17 +171,29 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	hwms, err := pf.hwms()
+	hwms, err := pf.HWMs()
 	if err != nil {
 		return nil, nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot find bpbench's own executable to run workloads: %v", err)
+	var headChild, baseChild []string
+	if slices.ContainsFunc(selected, func(w *workloads.Workload) bool { return !w.External() }) {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot find bpbench's own executable to run workloads: %v", err)
+		}
+		var note string
+		if o.baseBin != "" {
+			headChild, baseChild, note = sidesCommands(exe, o.baseBin)
+		} else {
+			headChild, note = childCommand(exe)
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	used := map[string]bool{}
 	for _, w := range selected {
-		p, err := pf.params(w, false)
+		p, err := pf.Params(w, false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -202,7 +216,7 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 				if h != nil {
 					q.HWM = h
 				}
-				c, err := workloadCell(exe, w, v, q, o.cfg.MemLimit)
+				c, err := workloadCell(headChild, w, v, q, o.cfg.MemLimit)
 				if errors.Is(err, workloads.ErrNoNode) {
 					notes = append(notes, fmt.Sprintf("skipping %s: %v", w.Name, err))
 					break
@@ -217,7 +231,7 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 					}
 					base := c
 					base.Side = results.SideBase
-					base.Argv = append([]string{o.baseBin}, c.Argv[1:]...)
+					base.Argv = append(slices.Clone(baseChild), c.Argv[len(headChild):]...)
 					c.Side = results.SideHead
 					cells = append(cells, base)
 				}
@@ -225,7 +239,7 @@ func buildCells(o *runOptions, pf *paramFlags) ([]harness.Cell, []string, error)
 			}
 		}
 	}
-	for _, n := range pf.set() {
+	for _, n := range pf.Given() {
 		if !used[n] && len(selected) > 0 {
 			return nil, nil, fmt.Errorf("--%s is used by none of the selected workloads; bpbench list shows which take it", n)
 		}
@@ -294,9 +308,9 @@ func globMatch(pattern, name string) bool {
 }
 
 // workloadCell is one workload variant with resolved parameters: a Go
-// workload runs as `bpbench workload NAME --variant V --param value…`, a
-// Node one as node itself.
-func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p workloads.Params, memlimit int64) (harness.Cell, error) {
+// workload runs as child (see childCommand) NAME --variant V --param
+// value…, a Node one as node itself.
+func workloadCell(child []string, w *workloads.Workload, v workloads.Variant, p workloads.Params, memlimit int64) (harness.Cell, error) {
 	p = w.Resolve(p)
 	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v), Expect: expectedTime(p)}
 	for _, n := range w.Uses {
@@ -315,7 +329,7 @@ func workloadCell(exe string, w *workloads.Workload, v workloads.Variant, p work
 		c.MayProbe = true // node, with the preload the harness injects
 		return c, nil
 	}
-	c.Argv = []string{exe, "workload", w.Name, "-q", "--variant", string(v)}
+	c.Argv = append(slices.Clone(child), w.Name, "-q", "--variant", string(v))
 	for _, n := range w.Uses {
 		c.Argv = append(c.Argv, "--"+n, p.Value(n))
 	}

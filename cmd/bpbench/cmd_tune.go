@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,7 +41,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
 	out := fs.String("out", "bpbench-tune", "output folder (readable by bpbench compare and report)")
 	format := fs.String("format", reports.ChartSVG, "chart format: svg or png")
-	pf := addParamFlags(fs, true)
+	pf := workloads.AddParamFlags(fs.FlagSet, true)
 	pos, err := parseInterleaved(fs, args)
 	fail := func(err error) int { return usageError(e, "tune", err) }
 	if err != nil {
@@ -82,7 +83,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 			return fail(fmt.Errorf("--hard-limit %s is below --memlimit %s: the hard cap must sit above GOMEMLIMIT; raise it or leave it out", size.Format(cfg.HardLimit), size.Format(cfg.MemLimit)))
 		}
 	}
-	hwms, err := pf.hwms()
+	hwms, err := pf.HWMs()
 	if err != nil {
 		return fail(err)
 	}
@@ -92,7 +93,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	if *cmd != "" {
 		cfg.Cells, err = tuneCommandCells(*cmd, hwms)
 	} else {
-		cfg.Cells, err = tuneWorkloadCells(*workload, pf, hwms, cfg.MemLimit)
+		cfg.Cells, err = tuneWorkloadCells(*workload, pf, hwms, cfg.MemLimit, e.stderr)
 	}
 	if err != nil {
 		return fail(err)
@@ -136,7 +137,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 }
 
 // tuneWorkloadCells is the drain-aware variant of a workload at each hwm.
-func tuneWorkloadCells(name string, pf *paramFlags, hwms []*int, memlimit int64) ([]harness.Cell, error) {
+func tuneWorkloadCells(name string, pf *workloads.ParamFlags, hwms []*int, memlimit int64, stderr io.Writer) ([]harness.Cell, error) {
 	w, err := workloads.Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("--workload: %v", err)
@@ -151,7 +152,7 @@ func tuneWorkloadCells(name string, pf *paramFlags, hwms []*int, memlimit int64)
 	if !hasHWM {
 		return nil, fmt.Errorf("--workload %s does not take --hwm", name)
 	}
-	p, err := pf.params(w, true)
+	p, err := pf.Params(w, true)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +163,15 @@ func tuneWorkloadCells(name string, pf *paramFlags, hwms []*int, memlimit int64)
 	if err != nil {
 		return nil, fmt.Errorf("cannot find bpbench's own executable to run workloads: %v", err)
 	}
+	child, note := childCommand(exe)
+	if note != "" {
+		fmt.Fprintln(stderr, "note:", note)
+	}
 	var cells []harness.Cell
 	for _, h := range hwms {
 		q := p
 		q.HWM = h
-		c, err := workloadCell(exe, w, workloads.Drain, q, memlimit)
+		c, err := workloadCell(child, w, workloads.Drain, q, memlimit)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,6 @@
 //go:build bpbench_inject
 
-package main
+package child
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build !bpbench_inject
 
-package main
+package child
 
 import "github.com/bpbench/bpbench/workloads"
 
