@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}; count=${2:-5}
 shift $(( $# >= 2 ? 2 : $# )); [ "${1:-}" = "--" ] && shift
 flags=("$@")
-[ ${#flags[@]} -eq 0 ] && flags=(--workload 'million-line-writer,tight-loop-5m,gzip-pipeline,slow-consumer' --lines 500000 --input-size 16MiB)
+[ ${#flags[@]} -eq 0 ] && flags=(--workload 'million-line-writer,tight-loop-5m,gzip-pipeline,slow-consumer' --variant both)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-go build -o "$work/bpbench" ./cmd/bpbench
-go build -tags bpbench_inject -o "$work/bpbench-inject" ./cmd/bpbench
+mkdir -p "$work/inj"
+go build -o "$work/" ./cmd/bpbench ./cmd/bpbench-workload
+go build -tags bpbench_inject -o "$work/inj/" ./cmd/bpbench ./cmd/bpbench-workload
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; flags: ${flags[*]} --count $count"
 alarms=0
 for i in $(seq 1 "$runs"); do
@@ -23,7 +24,7 @@ for i in $(seq 1 "$runs"); do
 done
 echo "A/A: $alarms false alarms in $runs gate runs"
 for fault in ignore-backpressure hwm-x8 leak ballast=512KiB ballast=1MiB ballast=2MiB ballast=4MiB; do
-  BPBENCH_INJECT=$fault "$work/bpbench-inject" run "${flags[@]}" --variant drain --count "$count" --baseline-bin "$work/bpbench" --out "$work/f" >/dev/null 2>&1
+  BPBENCH_INJECT=$fault "$work/inj/bpbench" run "${flags[@]}" --variant drain --count "$count" --baseline-bin "$work/bpbench" --out "$work/f" >/dev/null 2>&1
   if "$work/bpbench" gate "$work/f" >"$work/f.txt"; then echo "fault $fault: MISSED"; else
     echo "fault $fault: caught"; grep '^  FAIL' "$work/f.txt" | sed 's/^/    /'; fi
 done

@@ -24,10 +24,13 @@ work=$(mktemp -d)
 cleanup() { git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 git worktree add --detach "$work/base" "$base_sha" >/dev/null
-(cd "$work/base" && go build -o "$work/bpbench-base" ./cmd/bpbench)
-go build -o "$work/bpbench" ./cmd/bpbench
+# Each side gets bpbench and, when its tree has one, the lean child
+# bpbench-workload beside it; the children are lean on both sides or on none.
+mkdir -p "$work/base-bin" "$work/head-bin"
+(cd "$work/base" && go build -o "$work/base-bin/" ./cmd/bpbench && { go build -o "$work/base-bin/" ./cmd/bpbench-workload 2>/dev/null || true; })
+go build -o "$work/head-bin/" ./cmd/bpbench ./cmd/bpbench-workload
 set +e
-"$work/bpbench" run --baseline-bin "$work/bpbench-base" --baseline-commit "$base_sha" --out "$out" "$@"
+"$work/head-bin/bpbench" run --baseline-bin "$work/base-bin/bpbench" --baseline-commit "$base_sha" --out "$out" "$@"
 code=$?
 set -e
 if [ $code -ne 0 ]; then
@@ -35,7 +38,7 @@ if [ $code -ne 0 ]; then
   exit $code
 fi
 set +e
-"$work/bpbench" gate "$out" --summary "$out/verdict.md"
+"$work/head-bin/bpbench" gate "$out" --summary "$out/verdict.md"
 code=$?
 set -e
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$out/verdict.md" ]; then
