@@ -11,11 +11,12 @@ import (
 )
 
 // inputFile returns the path of a generated access log of exactly n bytes,
-// creating it on first use in the system temp folder and reusing it after
-// (the harness's warm-up run pays for it). It is written to a temporary
-// name and renamed, so a killed run never leaves a short file behind.
+// creating it on first use in a folder of this user's in the system temp
+// folder and reusing it after (the harness's warm-up run pays for it). It
+// is written to a temporary name and renamed, so a killed run never leaves
+// a short file behind.
 func inputFile(n int64) (string, error) {
-	dir := filepath.Join(os.TempDir(), "bpbench-input")
+	dir := userTempDir("bpbench-input")
 	path := filepath.Join(dir, "access-"+size.Format(n)+".log")
 	if fi, err := os.Stat(path); err == nil && fi.Size() == n {
 		return path, nil
@@ -36,6 +37,13 @@ func inputFile(n int64) (string, error) {
 		return "", err
 	}
 	return path, os.Rename(f.Name(), path)
+}
+
+// userTempDir is a folder of this user's under the system temp folder: a
+// folder shared by every user would belong to the first, and the next one
+// could not write in it.
+func userTempDir(name string) string {
+	return filepath.Join(os.TempDir(), name+"-"+strconv.Itoa(os.Getuid()))
 }
 
 // writeLog writes n bytes of plausible access-log lines: varied enough that

@@ -60,7 +60,7 @@ func nodeCommand(name string, script []byte, sink string, lines int, memlimit in
 	if err != nil {
 		return nil, ErrNoNode
 	}
-	dir := filepath.Join(os.TempDir(), "bpbench-node")
+	dir := userTempDir("bpbench-node")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

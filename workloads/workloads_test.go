@@ -324,3 +324,20 @@ func TestMillionLineWriterDrainOnPilesUpListeners(t *testing.T) {
 	}
 	t.Logf("drain-on: %d listeners, peak buffered %d, %d drains; drain: peak %d, %d drains", on.DrainListeners, on.PeakBuffered, on.Drains, once.PeakBuffered, once.Drains)
 }
+
+// Generated inputs and the Node scripts live in a folder of this user's,
+// so that a second user on the machine is not locked out by the first.
+func TestTempFoldersArePerUser(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	p, err := inputFile(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "bpbench-input-" + strconv.Itoa(os.Getuid())
+	if filepath.Base(filepath.Dir(p)) != want {
+		t.Errorf("input in %s; want a folder named %s", p, want)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() != 1000 {
+		t.Errorf("input %s: %v", p, err)
+	}
+}

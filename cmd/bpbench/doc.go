@@ -69,7 +69,7 @@
 // workloads' default output files (big-output.txt, huge.log.gz) never pile
 // up; a --sink path is taken relative to where bpbench runs. The generated
 // inputs of gzip-pipeline and slow-consumer are cached in
-// $TMPDIR/bpbench-input and reused by later runs (the warm-up creates them).
+// $TMPDIR/bpbench-input-UID and reused by later runs (the warm-up creates them).
 //
 // The units of results.txt:
 //
