@@ -341,3 +341,31 @@ func TestTempFoldersArePerUser(t *testing.T) {
 		t.Errorf("input %s: %v", p, err)
 	}
 }
+
+func TestGlobMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"*", "node/ignore-backpressure", true},
+		{"*", "tight-loop-5m", true},
+		{"tight-*", "tight-loop-5m", true},
+		{"tight-*", "million-line-writer", false},
+		{"node/*", "node/write-with-backpressure", true},
+		{"node/*", "gzip-pipeline", false},
+		{"gzip-pipelin?", "gzip-pipeline", true},
+		{"gzip.pipeline", "gzip-pipeline", false},
+	} {
+		if got := globMatch(c.pattern, c.name); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
+		}
+	}
+}
+
+// The default --workload selects the whole registry, Node scripts included.
+func TestDefaultSelectsEveryWorkload(t *testing.T) {
+	ws, err := Select([]string{"*"})
+	if err != nil || len(ws) != len(All()) {
+		t.Fatalf("selectWorkloads(*) = %d workloads, %v; want all %d", len(ws), err, len(All()))
+	}
+}

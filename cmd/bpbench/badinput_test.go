@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bpbench/bpbench/workloads"
 )
 
 // Bad input exits 2 with a message that names the problem and the fix, and
@@ -82,34 +80,6 @@ func TestCommandCell(t *testing.T) {
 		if got := c.Argv[0] == "sh"; got != shell {
 			t.Errorf("%q runs as %q; want shell %v", cmd, c.Argv, shell)
 		}
-	}
-}
-
-func TestGlobMatch(t *testing.T) {
-	for _, c := range []struct {
-		pattern, name string
-		want          bool
-	}{
-		{"*", "node/ignore-backpressure", true},
-		{"*", "tight-loop-5m", true},
-		{"tight-*", "tight-loop-5m", true},
-		{"tight-*", "million-line-writer", false},
-		{"node/*", "node/write-with-backpressure", true},
-		{"node/*", "gzip-pipeline", false},
-		{"gzip-pipelin?", "gzip-pipeline", true},
-		{"gzip.pipeline", "gzip-pipeline", false},
-	} {
-		if got := globMatch(c.pattern, c.name); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
-		}
-	}
-}
-
-// The default --workload selects the whole registry, Node scripts included.
-func TestDefaultSelectsEveryWorkload(t *testing.T) {
-	ws, err := selectWorkloads([]string{"*"})
-	if err != nil || len(ws) != len(workloads.All()) {
-		t.Fatalf("selectWorkloads(*) = %d workloads, %v; want all %d", len(ws), err, len(workloads.All()))
 	}
 }
 

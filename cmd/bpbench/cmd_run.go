@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -167,7 +166,7 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		}
 		cells = append(cells, c)
 	}
-	selected, err := selectWorkloads(o.globs)
+	selected, err := workloads.Select(o.globs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,63 +247,6 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		return nil, notes, errors.New("nothing to run: the selected workloads have none of the selected variants (bpbench list shows them)")
 	}
 	return cells, notes, nil
-}
-
-func selectWorkloads(globs []string) ([]*workloads.Workload, error) {
-	var out []*workloads.Workload
-	for _, g := range globs {
-		g = strings.TrimSpace(g)
-		n := 0
-		for _, w := range workloads.All() {
-			if globMatch(g, w.Name) && !containsWorkload(out, w) {
-				out = append(out, w)
-				n++
-			}
-		}
-		if n == 0 && !anyMatch(out, g) {
-			_, err := workloads.Lookup(g)
-			return nil, fmt.Errorf("--workload: %v", err)
-		}
-	}
-	return out, nil
-}
-
-func containsWorkload(ws []*workloads.Workload, w *workloads.Workload) bool {
-	for _, x := range ws {
-		if x.Name == w.Name {
-			return true
-		}
-	}
-	return false
-}
-
-func anyMatch(ws []*workloads.Workload, g string) bool {
-	for _, w := range ws {
-		if globMatch(g, w.Name) {
-			return true
-		}
-	}
-	return false
-}
-
-// globMatch matches a workload name against a shell-style pattern in which
-// * and ? also match "/", so that * selects node/* workloads too.
-func globMatch(pattern, name string) bool {
-	var re strings.Builder
-	re.WriteString("^")
-	for _, r := range pattern {
-		switch r {
-		case '*':
-			re.WriteString(".*")
-		case '?':
-			re.WriteString(".")
-		default:
-			re.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	re.WriteString("$")
-	ok, _ := regexp.MatchString(re.String(), name)
-	return ok
 }
 
 // workloadCell is one workload variant with resolved parameters: a Go
