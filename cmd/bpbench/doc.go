@@ -18,16 +18,22 @@
 //
 // # bpbench run
 //
-// With no flags, run measures every workload of bpbench list, both
-// variants, 3 times each, interleaved (rep 0 of every cell, then rep 1, …)
-// after a short warm-up, each in its own child process with GOMEMLIMIT=128MiB
-// (the seed's --max-old-space-size=128) and a hard cap at 1.5× that: a
-// watchdog kills a child whose RSS crosses the cap and records outcome oom.
+// With no flags, run measures every workload of bpbench list, every
+// variant, 5 times each (enough for the gate's significance test),
+// interleaved (rep 0 of every cell, then rep 1, …) after a short warm-up,
+// each in its own child process with GOMEMLIMIT=128MiB (the seed's
+// --max-old-space-size=128) and a hard cap at 1.5× that: a watchdog kills a
+// child whose RSS crosses the cap and records outcome oom. The child is the
+// lean bpbench-workload, which carries none of bpbench's reporting code:
+// beside bpbench (go install ./cmd/... installs both), or built on demand
+// into the user's cache when bpbench runs from its source tree (go run
+// ./cmd/bpbench run); without it the child is bpbench workload, and run
+// says its peaks include bpbench's plotting libraries (about 4MiB).
 // Flags:
 //
 //	--workload GLOB[,GLOB]  workloads to run (default all), e.g. 'tight-*'
-//	--variant drain|naive|both
-//	--count N               runs per cell (default 3)
+//	--variant V             drain, naive, drain-on, both (drain and naive) or all (default)
+//	--count N               runs per cell (default 5)
 //	--memlimit SIZE         GOMEMLIMIT for Go children, --max-old-space-size for node (default 128MiB)
 //	--hard-limit SIZE       RSS cap enforced by the watchdog (default 1.5 × memlimit)
 //	--interval DUR          sampling interval (default 5ms)
@@ -64,6 +70,15 @@
 // Files are written to temporary names and renamed, so a folder is never
 // half-written. Peak RSS is the child's own (its VmHWM and the samples),
 // never the parent's rusage, which on Linux starts at the harness's size.
+//
+// Exit codes of run: 0 every cell was measured (a naive run killed at the
+// cap is a measurement); 1 a cell could not be measured at all (every run
+// crashed, or stopped before its workload started) or the folder could not
+// be written (the runs then go to a rescue folder it names); 2 bad usage,
+// refused before anything runs; 130 interrupted (Ctrl-C, SIGTERM). An
+// interrupted or failing run never replaces a complete earlier result in
+// --out: it goes to OUT-partial beside it. The folder is locked while a run
+// writes it.
 //
 // Each run gets a fresh temporary working folder, removed afterwards, so the
 // workloads' default output files (big-output.txt, huge.log.gz) never pile
