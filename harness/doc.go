@@ -17,11 +17,15 @@
 // on the same hardware, and results.Merge puts the shards back together. Config.Warmup first runs each cell once, capped at
 // Config.WarmupTimeout, and discards it.
 //
-// Each child runs in its own process group (so a kill reaches sh -c and
-// other grandchildren; whatever is left in the group when the child exits
-// is killed too), in a fresh temporary directory unless the cell names
-// one, with stdin and stdout on /dev/null and the last 4KiB of stderr kept
-// for diagnosis. The child is killed if the harness dies (Pdeathsig).
+// Each child runs in its own process group, in a fresh temporary directory
+// unless the cell names one (named bpbench-run-PID-…, so that a later Run
+// removes it if this harness was killed first), with stdin and stdout on
+// /dev/null and the last 4KiB of stderr kept for diagnosis. The child is
+// killed if the harness dies (Pdeathsig). The harness is the subreaper of
+// everything the child starts: when a run ends its group, the descendants
+// last seen and any orphan reparented to the harness (a grandchild that
+// left the group with setsid) are killed and reaped, so nothing a run
+// started outlives it.
 //
 // # The cap model
 //
@@ -30,9 +34,13 @@
 // therefore gives the child GOMEMLIMIT=Config.MemLimit and enforces a hard
 // cap itself: a watchdog compares the child's resident set size with
 // Config.HardLimit (default HardLimitFactor × MemLimit, i.e. 1.5×) at every
-// sample, and — once the RSS is above 3/4 of the cap or growing fast enough
-// to reach it within two intervals — every millisecond in between, with a
-// single pread of /proc/PID/statm. The moment the cap is crossed it sends
+// sample and at least every 5ms whatever the sampling interval, and — once
+// the RSS is above 3/4 of the cap or growing fast enough to reach it within
+// two periods — every millisecond, with a single pread of /proc/PID/statm
+// per process. The RSS it watches is the whole tree's: the child and every
+// descendant found through /proc/PID/task/TID/children at each sample, so
+// a shell that forks the real program (dash does for "cmd; true") is
+// measured and capped with it. The moment the cap is crossed it sends
 // SIGKILL to the child's process group and records the run as outcome
 // "oom" with its time to OOM. The overshoot past the cap is what the child
 // can fault in within about a millisecond plus the kill's delivery.
@@ -75,8 +83,7 @@
 // when it exceeds the harness's own VmHWM, which proves it is the
 // child's. So a command that is smaller than the harness and exits
 // between two samples has only the VmHWM read just after it started; Go
-// workloads report their own at exit, and the sampled RSS of an external
-// command is only the direct child's (a shell should exec the command).
+// workloads report their own at exit.
 //
 // # Output folder
 //
