@@ -64,9 +64,6 @@ func (p *procFiles) rss() int64 {
 	return own
 }
 
-// ownRSS is the leader's resident set size alone.
-func (p *procFiles) ownRSS() int64 { return p.statmRSS(p.statm) }
-
 func (p *procFiles) statmRSS(f *os.File) int64 {
 	n, _ := f.ReadAt(p.buf, 0)
 	fs := bytes.Fields(p.buf[:n])
@@ -257,7 +254,6 @@ func rusageMaxRSS(ps *os.ProcessState) int64 {
 	return ru.Maxrss << 10
 }
 
-func closeOnExec(fd int) { syscall.CloseOnExec(fd) }
 
 // readNonblock reads from a descriptor in non-blocking mode (os.Pipe's are).
 func readNonblock(fd uintptr, b []byte) (int, error) {

@@ -23,7 +23,6 @@ func openProc(pid int) (*procFiles, error) {
 }
 func (p *procFiles) close()                          {}
 func (p *procFiles) rss() int64                      { return 0 }
-func (p *procFiles) ownRSS() int64                   { return 0 }
 func (p *procFiles) refresh() int                    { return 0 }
 func (p *procFiles) descendants() []int              { return nil }
 func becomeSubreaper() error                         { return supported() }
@@ -38,6 +37,5 @@ func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }
 func exitInfo(ps *os.ProcessState) (int, string)     { return ps.ExitCode(), "" }
 func rusageMaxRSS(ps *os.ProcessState) int64         { return 0 }
-func closeOnExec(fd int)                             {}
 func readNonblock(fd uintptr, b []byte) (int, error) { return 0, supported() }
 func cpuName() string                                { return "" }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/bpbench/bpbench/internal/results"
@@ -56,7 +57,8 @@ type TunePoint struct {
 	Runs, OK     int
 	Outcomes     string // e.g. "6 ok" or "4 ok, 2 oom"
 	Pareto       bool   // no other point is both faster and smaller
-	Fits         bool   // every run ok and the peak-RSS upper bound within the budget less the margin
+	thr          []float64
+	Fits         bool // every run ok and the peak-RSS upper bound within the budget less the margin
 }
 
 // Tuning is the sweep's analysis and its recommendation.
@@ -144,6 +146,7 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 			p.PausesPerMiB = drains / mibs
 		}
 		p.Throughput, p.PeakRSS = estimate(thr, t.Confidence), estimate(rss, t.Confidence)
+		p.thr = thr
 		p.Outcomes = describeCounts(counts, p.Runs)
 		p.Fits = p.OK == p.Runs && p.PeakRSS.Hi <= float64(t.Limit)
 		t.Points = append(t.Points, p)
@@ -167,6 +170,30 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 	}
 	t.Recommendation = t.words(minPeak)
 	return t, nil
+}
+
+// withinNoise lists the fitting points with a smaller highWaterMark whose
+// throughput the Mann-Whitney U test cannot tell from the pick's: the pick
+// is the fastest median, but on a noisy machine a smaller neighbour may be
+// as fast.
+func (t *Tuning) withinNoise() []string {
+	pick := t.Points[t.Pick]
+	if len(pick.thr) < 2 {
+		return nil
+	}
+	thr := benchmath.DefaultThresholds
+	a := benchmath.NewSample(slices.Clone(pick.thr), &thr)
+	var out []string
+	for _, p := range t.Points {
+		if p.HWM >= pick.HWM || !p.Fits || len(p.thr) < 2 {
+			continue
+		}
+		c := benchmath.AssumeNothing.Compare(a, benchmath.NewSample(slices.Clone(p.thr), &thr))
+		if c.P >= c.Alpha {
+			out = append(out, p.Label)
+		}
+	}
+	return out
 }
 
 // lastDrains is the drain count at the end of a run, or -1.
@@ -197,6 +224,10 @@ func (t *Tuning) words(minPeak int64) string {
 			p.Label, p.HWM, p.Throughput.Median, t.unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Hi)), t.boundWord(p.PeakRSS), budget)
 		if !math.IsNaN(p.PausesPerMiB) {
 			s += fmt.Sprintf(" Producers waited for drain %.3g times per %s.", p.PausesPerMiB, map[bool]string{true: "MiB written", false: "run"}[t.ByBytes])
+		}
+		if near := t.withinNoise(); len(near) > 0 {
+			s += fmt.Sprintf(" %s buffer%s less and %s not significantly slower (Mann-Whitney U, alpha 0.05): as good a choice on this evidence.",
+				strings.Join(near, " and "), map[bool]string{true: "", false: "s"}[len(near) > 1], map[bool]string{true: "are", false: "is"}[len(near) > 1])
 		}
 		return s
 	}
