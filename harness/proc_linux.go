@@ -254,7 +254,6 @@ func rusageMaxRSS(ps *os.ProcessState) int64 {
 	return ru.Maxrss << 10
 }
 
-
 // readNonblock reads from a descriptor in non-blocking mode (os.Pipe's are).
 func readNonblock(fd uintptr, b []byte) (int, error) {
 	n, err := syscall.Read(int(fd), b)
