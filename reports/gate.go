@@ -91,9 +91,23 @@ type Verdict struct {
 // worse in any run; a drain-aware run whose memory is no longer flat; a
 // drain-aware run that buffered more than backpressure promises.
 func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
+	base, head = base.Candidate(), head.Candidate()
 	cmp, err := CompareInputs(base, head, opts.Options)
 	if err != nil {
 		return nil, err
+	}
+	for unit := range opts.Thresholds {
+		known := DefaultThresholds[unit] != 0
+		for _, t := range cmp.Tables {
+			known = known || t.Unit == unit
+		}
+		if !known {
+			var units []string
+			for _, t := range cmp.Tables {
+				units = append(units, t.Unit)
+			}
+			return nil, fmt.Errorf("--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
+		}
 	}
 	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp}
 	fail := func(f Finding) { v.Findings = append(v.Findings, f) }
@@ -143,7 +157,13 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 		}
 		for _, r := range t.Rows {
 			d := r.Deltas[0]
-			if d == nil || isControl(r.Bench) {
+			if isControl(r.Bench) {
+				continue
+			}
+			if d == nil {
+				if r.Cells[0] != nil && r.Cells[1] == nil && t.Unit != results.UnitSec && bothHave(base, head, r.Bench) {
+					fail(Finding{Bench: r.Bench, Kind: "metric", Unit: t.Unit, Message: fmt.Sprintf("%s: the base reports it and the candidate no longer does: its probe stopped reporting, so this cannot be judged", t.Unit)})
+				}
 				continue
 			}
 			old, new := r.Cells[0], r.Cells[1]
@@ -198,6 +218,20 @@ func isControl(bench string) bool {
 	return false
 }
 
+// bothHave reports whether both inputs have the benchmark at all (a row
+// name as the tables show it).
+func bothHave(base, head *Input, bench string) bool {
+	has := func(in *Input) bool {
+		for _, r := range in.Results {
+			if string(r.Name.Full()) == bench {
+				return true
+			}
+		}
+		return false
+	}
+	return has(base) && has(head)
+}
+
 // benchKey is a run's benchmark name as the tables show it.
 func benchKey(name string) string { return strings.TrimPrefix(name, "Benchmark") }
 
@@ -207,7 +241,7 @@ func outcomeFindings(base, head *Input, fail func(Finding)) {
 	type tally struct {
 		worst  results.Outcome
 		counts map[results.Outcome]int
-		n      int
+		n, bad int // runs, and runs that did not end ok (not counting a control's oom)
 	}
 	tallies := func(in *Input) (map[string]*tally, []string) {
 		out := map[string]*tally{}
@@ -223,6 +257,9 @@ func outcomeFindings(base, head *Input, fail func(Finding)) {
 			t.n++
 			if o == results.OOM && isControl(name) {
 				return
+			}
+			if o.Severity() > 0 {
+				t.bad++
 			}
 			if o.Severity() > t.worst.Severity() {
 				t.worst = o
@@ -252,7 +289,13 @@ func outcomeFindings(base, head *Input, fail func(Finding)) {
 	ht, order := tallies(head)
 	for _, name := range order {
 		h, b := ht[name], bt[name]
-		if b == nil || h.worst.Severity() <= b.worst.Severity() {
+		if b == nil {
+			continue
+		}
+		// Worse when a worse outcome appears, or more of the runs end badly
+		// (1 of 5 oom in the base, 5 of 5 in the candidate).
+		worse := h.worst.Severity() > b.worst.Severity() || float64(h.bad)/float64(h.n) > float64(b.bad)/float64(b.n)
+		if !worse {
 			continue
 		}
 		fail(Finding{Bench: name, Kind: "outcome", Message: fmt.Sprintf("outcome got worse: %s (base: %s)", describeCounts(h.counts, h.n), describeCounts(b.counts, b.n))})

@@ -99,3 +99,14 @@ func (in *Input) Split() (base, head *Input, ok bool) {
 	}
 	return base, head, len(base.Results) > 0 && len(head.Results) > 0
 }
+
+// Candidate is the input to compare with another: for a folder measured
+// with --baseline-bin its head side (its base is a different program),
+// else the input itself.
+func (in *Input) Candidate() *Input {
+	if _, h, ok := in.Split(); ok {
+		h.Label = in.Label + " (head)"
+		return h
+	}
+	return in
+}

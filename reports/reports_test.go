@@ -439,3 +439,58 @@ func TestSummaryGolden(t *testing.T) {
 	Summary(&buf, set)
 	golden(t, "summary.txt", buf.Bytes())
 }
+
+// Review findings: more runs dying is worse even when the worst outcome was
+// already there; a metric over its threshold with too few runs on one side
+// is judged by the threshold; a candidate that stops reporting a figure
+// fails; a --baseline-bin folder counts by its head side.
+func TestGateReviewFindings(t *testing.T) {
+	oneOOM := func(r *results.Run) {
+		if r.Variant == "drain" && r.Bench == "Pipeline" && r.Rep == 0 {
+			r.Outcome, r.TimeToOOMSeconds = results.OOM, ptr(0.5)
+		}
+	}
+	allOOM := func(r *results.Run) {
+		if r.Variant == "drain" && r.Bench == "Pipeline" {
+			r.Outcome, r.TimeToOOMSeconds = results.OOM, ptr(0.5)
+		}
+	}
+	v, _ := Gate(load(t, fixture(5, "", oneOOM), "old"), load(t, fixture(5, "", allOOM), "new"), GateOptions{})
+	if !v.Regressed || !strings.Contains(v.Findings[0].Message, "5 of 5 runs oom (base: 1 of 5 runs oom, 4 of 5 runs ok)") {
+		t.Errorf("1 of 5 oom -> 5 of 5: %+v", v.Findings)
+	}
+
+	// 6 base runs, 2 candidate runs: a U test at 6+2 can never reach 0.05.
+	v, _ = Gate(load(t, fixture(6, "", nil), "old"), load(t, fixture(2, "", regressed), "new"), GateOptions{})
+	found := false
+	for _, f := range v.Findings {
+		found = found || (f.Unit == results.UnitPeakRSS && strings.Contains(f.Message, "too few runs for a significance test"))
+	}
+	if !found {
+		t.Errorf("6+2 runs, +30%% peak RSS: %+v", v.Findings)
+	}
+
+	// The candidate's probe stopped reporting heap and buffered bytes.
+	silent := func(r *results.Run) { r.PeakHeapBytes, r.MaxBufferedBytes, r.BufferBoundBytes = nil, nil, nil }
+	v, _ = Gate(load(t, fixture(5, "", nil), "old"), load(t, fixture(5, "", silent), "new"), GateOptions{})
+	if !v.Regressed || !strings.Contains(v.Findings[0].Message, "no longer does") {
+		t.Errorf("a silent probe passed: %+v", v.Findings)
+	}
+
+	// A folder with sides counts by its head side.
+	both := fixture(5, results.SideBase, regressed)
+	both.Runs = append(both.Runs, fixture(5, results.SideHead, nil).Runs...)
+	for i := range both.Runs {
+		both.Runs[i].Index = i
+	}
+	c, err := CompareInputs(load(t, fixture(5, "", nil), "old"), load(t, both, "both"), Options{})
+	if err != nil || c.Tables[0].Rows[0].Cells[1].N() != 5 {
+		t.Errorf("a --baseline-bin folder mixed its sides: %v", err)
+	}
+
+	var opts GateOptions
+	opts.ParseThreshold("peak-rss-b=5%")
+	if _, err := Gate(load(t, fixture(3, "", nil), "old"), load(t, fixture(3, "", nil), "new"), opts); err == nil || !strings.Contains(err.Error(), "no such unit") {
+		t.Errorf("a misspelt unit: %v", err)
+	}
+}

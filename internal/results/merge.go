@@ -43,7 +43,7 @@ func Merge(dirs []string, opts MergeOptions) (*Merged, error) {
 	byID := map[string]string{}
 	seenDir := map[string]bool{}
 	shards := map[int]string{}
-	var ref *origin
+	refs := map[string]*origin{} // per side: a side's runs share one commit
 	for _, dir := range dirs {
 		if seenDir[dir] {
 			return nil, fmt.Errorf("%s is given twice: give each shard once", dir)
@@ -62,10 +62,19 @@ func Merge(dirs []string, opts MergeOptions) (*Merged, error) {
 			if o, ok := byIndex[key]; ok {
 				return nil, fmt.Errorf("%s and %s both have run %d of the suite (%s, %s): these are not shards of one suite", o.dir, dir, run.Index, o.run.ID, run.ID)
 			}
+			ref := refs[run.Side]
 			if ref == nil {
-				ref = &origin{dir, run}
-			} else if why := disagree(ref.run, run); why != "" {
-				return nil, fmt.Errorf("%s and %s differ in %s: merge only the shards of one suite, run with the same flags at the same commit", ref.dir, dir, why)
+				for _, r := range refs { // the settings, from any side
+					ref = r
+				}
+			}
+			if ref != nil {
+				if why := disagree(ref.run, run); why != "" {
+					return nil, fmt.Errorf("%s and %s differ in %s: merge only the shards of one suite, run with the same flags at the same commit", ref.dir, dir, why)
+				}
+			}
+			if refs[run.Side] == nil {
+				refs[run.Side] = &origin{dir, run}
 			}
 			if i, n, ok := parseShard(run.Shard); ok {
 				out.Shards = n
