@@ -187,7 +187,7 @@ func tuneFixture(reps int) *results.Set {
 }
 
 func TestTuneRecommendsWithinBudget(t *testing.T) {
-	tn, err := Tune(tuneFixture(6), TuneOptions{Budget: 16 << 20})
+	tn, err := Tune(tuneFixture(6), TuneOptions{Budget: 16 << 20, Margin: 0.10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,19 +207,34 @@ func TestTuneRecommendsWithinBudget(t *testing.T) {
 	golden(t, "tune.svg", svg)
 
 	// Nothing fits: say so, and what budget would.
-	tn, _ = Tune(tuneFixture(6), TuneOptions{Budget: 9 << 20})
+	tn, _ = Tune(tuneFixture(6), TuneOptions{Budget: 9 << 20, Margin: 0.10})
 	if tn.Pick >= 0 || !strings.Contains(tn.Recommendation, "No highWaterMark fits the 9MiB budget less a 10% margin") || tn.NeedBudget <= 9<<20 || tn.Impossible {
 		t.Errorf("no fit: pick %d, %q, need %d", tn.Pick, tn.Recommendation, tn.NeedBudget)
 	}
 	// A budget below every footprint is impossible.
-	tn, _ = Tune(tuneFixture(6), TuneOptions{Budget: 1 << 20})
+	tn, _ = Tune(tuneFixture(6), TuneOptions{Budget: 1 << 20, Margin: 0.10})
 	if !tn.Impossible {
 		t.Error("a 1MiB budget is not reported impossible")
 	}
-	// With too few runs for a 95% interval the upper bound is the largest run, and it says so.
-	tn, _ = Tune(tuneFixture(3), TuneOptions{Budget: 16 << 20})
-	if !strings.Contains(tn.Recommendation, "the largest of 3 runs: too few for a 95% interval") {
-		t.Errorf("few runs: %s", tn.Recommendation)
+	// The budget holds every run's peak, not the median's interval: one run
+	// in six over the budget disqualifies a point.
+	set := tuneFixture(6)
+	for i := range set.Runs {
+		if set.Runs[i].Param("hwm") == "256KiB" && set.Runs[i].Rep == 0 {
+			set.Runs[i].PeakRSSBytes = 20 << 20
+		}
+	}
+	tn, _ = Tune(set, TuneOptions{Budget: 16 << 20, Margin: 0.10})
+	if tn.Pick < 0 || tn.Points[tn.Pick].Label == "256KiB" || !strings.Contains(tn.Recommendation, "the largest of 6 runs") {
+		t.Errorf("a point with one run over the budget was picked: %s", tn.Recommendation)
+	}
+	// A margin of 0 is no margin.
+	tn, _ = Tune(tuneFixture(6), TuneOptions{Budget: 16 << 20})
+	if tn.Limit != 16<<20 || !strings.Contains(tn.Recommendation, "less a 0% margin") {
+		t.Errorf("margin 0: limit %d, %s", tn.Limit, tn.Recommendation)
+	}
+	if _, err := Tune(tuneFixture(1), TuneOptions{Budget: 16 << 20, Margin: 1}); err == nil {
+		t.Error("a margin of 100% was accepted")
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 // TuneOptions are the tuner's settings.
 type TuneOptions struct {
 	Budget     int64   // peak RSS the deployment can afford, bytes
-	Margin     float64 // fraction of the budget kept free; 0 = 0.10
+	Margin     float64 // fraction of the budget kept free (0.10 = 10%); 0 keeps none
 	Confidence float64 // of the peak-RSS upper bound; 0 = 0.95
 }
 
@@ -52,7 +52,7 @@ type TunePoint struct {
 	HWM          int64
 	Label        string   // as the runs name it, e.g. 64KiB
 	Throughput   Estimate // MiB written per second, or runs per second when bytes are not reported
-	PeakRSS      Estimate // bytes
+	PeakRSS      Estimate // bytes; Hi is the largest run (a run over the budget is over it, whatever the median)
 	PausesPerMiB float64  // drain waits per MiB written (per run when bytes are not reported); NaN when not reported
 	Runs, OK     int
 	Outcomes     string // e.g. "6 ok" or "4 ok, 2 oom"
@@ -81,7 +81,10 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 	if opts.Budget <= 0 {
 		return nil, fmt.Errorf("--budget must be above zero, e.g. 64MiB")
 	}
-	t := &Tuning{Budget: opts.Budget, Margin: cmp.Or(opts.Margin, 0.10), Confidence: cmp.Or(opts.Confidence, 0.95), Pick: -1, ByBytes: true}
+	if opts.Margin < 0 || opts.Margin >= 1 {
+		return nil, fmt.Errorf("margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
+	}
+	t := &Tuning{Budget: opts.Budget, Margin: opts.Margin, Confidence: cmp.Or(opts.Confidence, 0.95), Pick: -1, ByBytes: true}
 	t.Limit = int64(float64(t.Budget) * (1 - t.Margin))
 	byHWM := map[string][]*results.Run{}
 	var labels []string
@@ -113,6 +116,9 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 		n, err := size.Parse(h)
 		if err != nil {
 			return nil, fmt.Errorf("hwm %q: %v", h, err)
+		}
+		if n <= 0 {
+			return nil, fmt.Errorf("hwm %s: tune sweeps highWaterMarks above 0 (a log2 axis); leave 0 out of --hwm", h)
 		}
 		p := TunePoint{HWM: n, Label: h, PausesPerMiB: math.NaN()}
 		var thr, rss []float64
@@ -146,6 +152,9 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 			p.PausesPerMiB = drains / mibs
 		}
 		p.Throughput, p.PeakRSS = estimate(thr, t.Confidence), estimate(rss, t.Confidence)
+		if len(rss) > 0 {
+			p.PeakRSS.Hi = slices.Max(rss) // the bound the budget is held to: every run's peak
+		}
 		p.thr = thr
 		p.Outcomes = describeCounts(counts, p.Runs)
 		p.Fits = p.OK == p.Runs && p.PeakRSS.Hi <= float64(t.Limit)
@@ -188,6 +197,9 @@ func (t *Tuning) withinNoise() []string {
 		if p.HWM >= pick.HWM || !p.Fits || len(p.thr) < 2 {
 			continue
 		}
+		if minUTestP(len(pick.thr), len(p.thr)) >= thr.CompareAlpha {
+			continue // too few runs for the test to tell anything
+		}
 		c := benchmath.AssumeNothing.Compare(a, benchmath.NewSample(slices.Clone(p.thr), &thr))
 		if c.P >= c.Alpha {
 			out = append(out, p.Label)
@@ -212,9 +224,7 @@ func (t *Tuning) unit() string {
 	return "runs/s"
 }
 
-func (t *Tuning) bound() string {
-	return fmt.Sprintf("%.0f%% upper bound", t.Confidence*100)
-}
+func (t *Tuning) bound() string { return "largest run" }
 
 func (t *Tuning) words(minPeak int64) string {
 	budget := fmt.Sprintf("the %s budget less a %.0f%% margin (%s)", size.Format(t.Budget), t.Margin*100, size.Human(t.Limit))
@@ -240,6 +250,7 @@ func (t *Tuning) words(minPeak int64) string {
 	}
 	if minPeak > t.Budget {
 		t.Impossible = true
+		t.NeedBudget = int64(math.Ceil(float64(minPeak) / (1 - t.Margin)))
 	}
 	if best < 0 {
 		return "No highWaterMark fits: no point of the sweep finished all its runs (see the outcomes); raise --memlimit or --hard-limit, or the budget."
@@ -251,10 +262,7 @@ func (t *Tuning) words(minPeak int64) string {
 }
 
 func (t *Tuning) boundWord(e Estimate) string {
-	if e.Bounded {
-		return t.bound()
-	}
-	return fmt.Sprintf("the largest of %d runs: too few for a %.0f%% interval", e.N, t.Confidence*100)
+	return fmt.Sprintf("the largest of %d runs", e.N)
 }
 
 // WriteText writes the sweep's table and the recommendation.
@@ -264,7 +272,7 @@ func (t *Tuning) WriteText(w io.Writer) error {
 	if !t.ByBytes {
 		pauses = "DRAIN WAITS/RUN"
 	}
-	fmt.Fprintf(tw, "HWM\tTHROUGHPUT (median %s)\tPEAK RSS (median)\tPEAK RSS (upper)\t%s\tRUNS\tPARETO\tFITS\n", t.unit(), pauses)
+	fmt.Fprintf(tw, "HWM\tTHROUGHPUT (median %s)\tPEAK RSS (median)\tPEAK RSS (max)\t%s\tRUNS\tPARETO\tFITS\n", t.unit(), pauses)
 	for i, p := range t.Points {
 		mark := func(b bool) string {
 			if b {
@@ -273,9 +281,6 @@ func (t *Tuning) WriteText(w io.Writer) error {
 			return "-"
 		}
 		up := size.Human(int64(p.PeakRSS.Hi))
-		if !p.PeakRSS.Bounded {
-			up += " (max)"
-		}
 		pk := ""
 		if i == t.Pick {
 			pk = "  <- pick"

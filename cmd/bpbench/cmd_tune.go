@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,12 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	if *count < 1 {
 		return fail(fmt.Errorf("--count %d: give a count of 1 or more", *count))
 	}
+	if *interval <= 0 {
+		return fail(fmt.Errorf("--interval %v: give a positive duration, e.g. 5ms", *interval))
+	}
+	if *timeout < 0 {
+		return fail(fmt.Errorf("--timeout %v: give a positive duration, or 0 for none", *timeout))
+	}
 	cfg.Count, cfg.Warmup, cfg.Timeout, cfg.Interval = *count, true, *timeout, *interval
 	if cfg.MemLimit, err = size.Parse(*memlimit); err != nil {
 		return fail(fmt.Errorf("--memlimit: %v", err))
@@ -90,6 +97,11 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	if hwms == nil {
 		hwms = defaultTuneHWMs()
 	}
+	for _, h := range hwms {
+		if *h <= 0 {
+			return fail(errors.New("--hwm 0: tune sweeps highWaterMarks above 0 (its chart has a log2 axis); leave 0 out"))
+		}
+	}
 	if *cmd != "" {
 		cfg.Cells, err = tuneCommandCells(*cmd, hwms)
 	} else {
@@ -103,8 +115,8 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 		return fail(err)
 	}
 	m := measureInto(ctx, e, "tune", cfg, *out, created)
-	if m.res == nil || m.dest == "" {
-		return m.code
+	if m.res == nil || m.dest == "" || m.code == exitInterrupted {
+		return m.code // interrupted: the points measured are in the folder, but no recommendation from a partial sweep
 	}
 	res := m.res
 	t, err := reports.Tune(res, reports.TuneOptions{Budget: budget, Margin: margin / 100})
@@ -115,22 +127,23 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	t.WriteText(e.stdout)
 	fig := t.Figure()
 	chart := filepath.Join(m.dest, reports.PlotsDir, fig.Name+"."+*format)
-	if err := os.MkdirAll(filepath.Dir(chart), 0o755); err == nil {
-		if f, err := os.Create(chart); err == nil {
-			err = fig.Render(f, *format)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil {
-				fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", m.dest, chart)
-			}
+	var buf bytes.Buffer
+	err = fig.Render(&buf, *format)
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(chart), 0o755); err == nil {
+			err = results.WriteFileAtomic(chart, buf.Bytes())
 		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "bpbench tune: the chart: %v (the table above and %s stand)\n", err, m.dest)
+	} else {
+		fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", m.dest, chart)
 	}
 	if m.code != exitOK {
 		return m.code
 	}
 	if t.Impossible {
-		fmt.Fprintf(e.stderr, "bpbench tune: --budget %s is below every run's peak RSS: no highWaterMark can fit it; give a budget of at least %s\n", size.Format(budget), size.Human(t.NeedBudget))
+		fmt.Fprintf(e.stderr, "bpbench tune: --budget %s is below every run's peak RSS: no highWaterMark can fit it; give a budget of at least %s\n", size.Format(budget), size.Human(max(t.NeedBudget, 1)))
 		return exitBadUsage
 	}
 	return exitOK

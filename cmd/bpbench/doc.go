@@ -194,16 +194,17 @@
 //
 // bpbench tune --workload NAME --budget SIZE runs the workload's
 // drain-aware variant at every highWaterMark of --hwm (default 1KiB to 4MiB
-// in powers of two), --count times each (default 6: the fewest runs that
-// give a 95% interval), under the caps of run, and prints per point the
-// median throughput, the median peak RSS and its 95% upper bound, the drain
-// waits per MiB written (the seed's pauses: a larger highWaterMark pauses
-// less often), the outcomes and whether the point is on the Pareto front.
-// It recommends the fastest point whose every run finished and whose
-// peak-RSS upper bound (not its median) stays within the budget less
-// --margin (default 10%); with too few runs for the interval it uses the
-// largest run and says so. When nothing fits it says so and names the
-// budget that would; a budget below every run's peak RSS exits 2. The
+// in powers of two), --count times each (default 6), under the caps of run,
+// and prints per point the median throughput, the median peak RSS and the
+// largest, the drain waits per MiB written (the seed's pauses: a larger
+// highWaterMark pauses less often), the outcomes and whether the point is on
+// the Pareto front. It recommends the fastest point whose every run finished
+// and whose every run's peak RSS (not the median's) stays within the budget
+// less --margin (default 10%), and names smaller points the Mann-Whitney U
+// test cannot tell from it in speed. When nothing fits it says so and names
+// the budget that would; a budget below every run's peak RSS exits 2, and so
+// does --hwm 0 (the chart's axis is log2). An interrupted sweep exits 130
+// with its points in the folder and no recommendation. The
 // folder (--out, default bpbench-tune) is an ordinary output folder, for
 // compare and report, with plots/tune-NAME.svg: throughput and peak RSS
 // against highWaterMark on a log2 axis, the budget, the Pareto front and
