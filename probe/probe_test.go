@@ -3,7 +3,10 @@ package probe
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -96,4 +99,55 @@ func BenchmarkReport(b *testing.B) {
 	}
 	perReport := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(100*perReport/float64(DefaultInterval.Nanoseconds()), "pct-of-core-at-5ms")
+}
+
+// The Node preload sees writes to every kind of stream — Writable, and the
+// Duplex family (PassThrough, zlib), whose write is a copy of Writable's —
+// and counts bytes, not characters; it reads Go's duration syntax.
+func TestNodePreload(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH")
+	}
+	dir := t.TempDir()
+	pre := filepath.Join(dir, "preload.js")
+	os.WriteFile(pre, NodePreload, 0o644)
+	app := filepath.Join(dir, "app.js")
+	os.WriteFile(app, []byte(`
+const { PassThrough, Writable } = require('stream');
+const zlib = require('zlib');
+const p = new PassThrough({ highWaterMark: 16 });
+for (let i = 0; i < 100; i++) p.write('héllo wörld\n'); // 14 bytes, 12 characters
+const g = zlib.createGzip();
+for (let i = 0; i < 50; i++) g.write(Buffer.alloc(1024));
+const w = new Writable({ write(c, e, cb) { setTimeout(cb, 1) } });
+for (let i = 0; i < 10; i++) w.write(Buffer.alloc(100));
+setTimeout(() => process.exit(0), 50);
+`), 0o644)
+	r, wp, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "--require", pre, app)
+	cmd.Env = append(os.Environ(), EnvFD+"=3", EnvInterval+"=1m0s")
+	cmd.ExtraFiles = []*os.File{wp}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wp.Close()
+	out, _ := io.ReadAll(r)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	final, ok := Parse(lines[len(lines)-1])
+	if !ok || !final.Final {
+		t.Fatalf("no final report in %q", out)
+	}
+	if len(lines) != 1 {
+		t.Errorf("%d reports in 50ms at a 1m interval; want only the final one", len(lines))
+	}
+	if final.Writes != 160 || final.Written != 100*14+50*1024+10*100 || final.Heap <= 0 || final.HWM <= 0 {
+		t.Errorf("final report %+v: want 160 writes of %d bytes", final, 100*14+50*1024+10*100)
+	}
 }

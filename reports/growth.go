@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -29,10 +30,14 @@ type Growth struct {
 // DefaultGrowth is the documented bound.
 var DefaultGrowth = Growth{WarmupFraction: 0.25, RSSFloor: 4 << 20, BufferedFloor: 1 << 20, PerMiB: 32 << 10, MinSamples: 8}
 
+// orDefault fills in every zero field from DefaultGrowth.
 func (g Growth) orDefault() Growth {
-	if g == (Growth{}) {
-		return DefaultGrowth
-	}
+	d := DefaultGrowth
+	g.WarmupFraction = cmp.Or(g.WarmupFraction, d.WarmupFraction)
+	g.RSSFloor = cmp.Or(g.RSSFloor, d.RSSFloor)
+	g.BufferedFloor = cmp.Or(g.BufferedFloor, d.BufferedFloor)
+	g.PerMiB = cmp.Or(g.PerMiB, d.PerMiB)
+	g.MinSamples = max(cmp.Or(g.MinSamples, d.MinSamples), 2)
 	return g
 }
 

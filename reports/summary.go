@@ -30,7 +30,7 @@ func (r SummaryRow) cells() []string {
 }
 
 // SummaryRows summarizes a set with one row per benchmark (and side), in
-// suite order: outcome counts, median wall time, the largest peak RSS,
+// suite order: outcome counts, median wall time of the runs that finished, the largest peak RSS,
 // peak heap and buffered bytes of its runs, and the median time to OOM of
 // its oom runs. Interrupted runs are counted but left out of the figures.
 // "-" marks a figure no run reported (external commands have no heap or
@@ -58,7 +58,9 @@ func SummaryRows(set *results.Set) []SummaryRow {
 		if !run.Measured() {
 			continue
 		}
-		rw.walls = append(rw.walls, run.WallSeconds)
+		if run.Outcome == results.OK {
+			rw.walls = append(rw.walls, run.WallSeconds) // a killed run's wall is its time to die: its own column
+		}
 		rw.rss = max(rw.rss, run.PeakRSSBytes)
 		if run.PeakHeapBytes != nil {
 			rw.haveHeap = true

@@ -28,6 +28,9 @@ type series struct {
 // bytes written, else runs per second).
 func SummaryFigures(set, baseline *results.Set) []*Figure {
 	groups := groupRuns(set)
+	if len(groups) == 0 {
+		return nil // nothing measured (every run interrupted)
+	}
 	var labels []string
 	count := map[string]int{}
 	for _, g := range groups {

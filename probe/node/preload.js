@@ -56,23 +56,35 @@
     lastPublish = performance.now();
   }
 
-  const write = stream.Writable.prototype.write;
-  stream.Writable.prototype.write = function (chunk, encoding, cb) {
-    const ok = write.call(this, chunk, encoding, cb);
-    if (!writables.has(this)) writables.add(this);
-    const n = chunk == null ? 0 : chunk.length || 0;
-    if (n > (largest.get(this) || 0)) largest.set(this, n);
-    writes++;
-    written += n;
-    if (!ok) falses++;
-    if ((writes & 255) === 0 && performance.now() - lastPublish >= interval) publish();
-    return ok;
-  };
-  const push = stream.Readable.prototype.push;
-  stream.Readable.prototype.push = function (chunk, encoding) {
-    if (!readables.has(this)) readables.add(this);
-    return push.call(this, chunk, encoding);
-  };
+  // Duplex (and so Transform, PassThrough, zlib and sockets) carries a copy
+  // of Writable's methods, made when it loaded: patch both.
+  function patchWrite(proto) {
+    const write = proto.write;
+    proto.write = function (chunk, encoding, cb) {
+      const ok = write.call(this, chunk, encoding, cb);
+      if (!writables.has(this)) writables.add(this);
+      const n = chunk == null ? 0
+        : typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+        : chunk.length || 0;
+      if (n > (largest.get(this) || 0)) largest.set(this, n);
+      writes++;
+      written += n;
+      if (!ok) falses++;
+      if ((writes & 255) === 0 && performance.now() - lastPublish >= interval) publish();
+      return ok;
+    };
+  }
+  patchWrite(stream.Writable.prototype);
+  if (stream.Duplex.prototype.write !== stream.Writable.prototype.write) patchWrite(stream.Duplex.prototype);
+  function patchPush(proto) {
+    const push = proto.push;
+    proto.push = function (chunk, encoding) {
+      if (!readables.has(this)) readables.add(this);
+      return push.call(this, chunk, encoding);
+    };
+  }
+  patchPush(stream.Readable.prototype);
+  if (stream.Duplex.prototype.push !== stream.Readable.prototype.push) patchPush(stream.Duplex.prototype);
 
   publish();
   setInterval(publish, interval).unref(); // when the event loop is free
@@ -108,10 +120,16 @@
     }
   }
 
+  // parseInterval reads a Go duration (5ms, 1m0s, 1.5s, 500us) in ms.
   function parseInterval(s) {
-    const m = /^([0-9.]+)(ms|s|us|µs)$/.exec(s || '');
-    if (!m) return 5;
-    const v = Number(m[1]);
-    return Math.max(1, m[2] === 's' ? v * 1000 : m[2] === 'ms' ? v : v / 1000);
+    const unit = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 };
+    const re = /([0-9.]+)(h|ms|m|s|us|µs|ns)/g;
+    let ms = 0, m, seen = '';
+    while ((m = re.exec(s || '')) !== null) {
+      ms += Number(m[1]) * unit[m[2]];
+      seen += m[0];
+    }
+    if (!s || seen !== s || !(ms > 0)) return 5;
+    return Math.max(1, ms);
   }
 })();
