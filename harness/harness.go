@@ -416,13 +416,14 @@ func cleanStaleRunDirs() {
 type machine struct{ goos, goarch, cpu, commit, suite string }
 
 // suiteFingerprint identifies the suite a run belongs to — its cells'
-// names, sides and commands and the count — so that merge can refuse
-// shards of different suites.
+// names (benchmark, variant, params), sides and the count, not host paths —
+// so that merge can refuse shards of different suites but accept shards
+// run in other folders or by other users.
 func suiteFingerprint(cfg Config) string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "count=%d\n", cfg.Count)
 	for _, c := range cfg.Cells {
-		fmt.Fprintf(h, "%s|%s|%q\n", c.Name(), c.Side, c.Argv[1:])
+		fmt.Fprintf(h, "%s|%s\n", c.Name(), c.Side)
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }

@@ -99,7 +99,7 @@ func watch(ctx context.Context, cfg *Config, ch *child) watched {
 	done := ctx.Done()
 	nextSample := cfg.Interval
 	var prevRSS int64
-	var prevT time.Duration
+	var prevT, refreshedAt time.Duration
 
 loop:
 	for {
@@ -121,6 +121,7 @@ loop:
 				for nextSample <= now {
 					nextSample += cfg.Interval
 				}
+				refreshedAt = now
 				if procs.refresh() > 0 || rss == nil {
 					cur = procs.rss() // the whole tree: a shell's child counts
 				} else {
@@ -131,6 +132,10 @@ loop:
 					sample(now, cur)
 				}
 			} else {
+				if now-refreshedAt >= watchdogFar {
+					procs.refresh() // a process forked since the last sample counts too
+					refreshedAt = now
+				}
 				cur = procs.rss()
 			}
 			w.maxRSS = max(w.maxRSS, cur)

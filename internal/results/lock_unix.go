@@ -16,7 +16,9 @@ import (
 const LockFile = ".bpbench.lock"
 
 // LockDir takes an exclusive lock on the output folder dir (which must
-// exist), so that two bpbench processes never write one folder at once.
+// exist), so that two bpbench processes never write one folder at once. The
+// lock file (.bpbench.lock, holding the pid of its last holder) stays in the
+// folder.
 // The lock is released by unlock, or by the kernel when the process dies.
 // If another process holds it, the error names its pid.
 func LockDir(dir string) (unlock func(), err error) {
@@ -39,8 +41,7 @@ func LockDir(dir string) (unlock func(), err error) {
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return func() {
-		os.Remove(path)
-		f.Close()
-	}, nil
+	// The file stays: removing it would let a process that opened it
+	// before the removal lock a file no one else can see.
+	return func() { f.Close() }, nil
 }

@@ -254,7 +254,22 @@ func TestLockDir(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	unlock2()
-	if _, err := os.Stat(filepath.Join(dir, LockFile)); !os.IsNotExist(err) {
-		t.Errorf("lock file left behind: %v", err)
+}
+
+// A new result set removes the report of the old one: it would describe
+// runs that are no longer in the folder.
+func TestWriteDirRemovesStaleReport(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "report.html"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, "report.md"), []byte("old"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
+	os.WriteFile(filepath.Join(dir, "plots", "x.svg"), []byte("old"), 0o644)
+	if err := sampleResults().WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.html", "report.md", "plots"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s of the earlier runs is still there", f)
+		}
 	}
 }

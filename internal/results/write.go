@@ -23,7 +23,8 @@ import (
 // file and a write that fails (a full disk, permissions) replaces nothing.
 // The renames themselves, samples first and results.txt last, need no
 // space. Samples CSVs of an earlier result set that runs.json no longer
-// names are removed. A run without a Samples path gets samples/ID.csv.
+// names are removed, and so are a report of it (report.html, report.md,
+// plots/). A run without a Samples path gets samples/ID.csv.
 func (s *Set) WriteDir(dir string) error {
 	samples := filepath.Join(dir, SamplesDir)
 	if err := os.MkdirAll(samples, 0o777); err != nil {
@@ -99,8 +100,16 @@ func (s *Set) WriteDir(dir string) error {
 			os.Remove(f)
 		}
 	}
+	// A report of the earlier runs would now describe runs no longer here.
+	for _, f := range derivedFiles {
+		os.RemoveAll(filepath.Join(dir, f))
+	}
 	return nil
 }
+
+// derivedFiles are written from a folder's runs by bpbench report and plot;
+// WriteDir removes them with the runs they describe.
+var derivedFiles = []string{"report.html", "report.md", "plots"}
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // folder and a rename, so that a reader sees the old file or the new one,
