@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -292,6 +293,11 @@ func plan(cells []Cell, count int, shard Shard) []planned {
 	return out
 }
 
+// Run owns the process while it runs: it makes it the subreaper of its
+// descendants and, after each run, kills every child of the process other
+// than the run's leader (orphans of the run). Do not start other children
+// concurrently.
+//
 // Run measures every selected run of cfg, one child process at a time, in
 // interleaved order. It never loses a measured run: when ctx is cancelled
 // it kills the running child, records it as results.Interrupted and returns what
@@ -378,10 +384,16 @@ func writeNodePreload() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create %s for the node probe: %w", dir, err)
 	}
+	// The name is predictable: trust the folder only if it is this user's
+	// and closed to others, and the file only if it holds the probe.
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
+		return "", fmt.Errorf("%s is not a folder of this user's closed to others: remove it (it holds only bpbench's node probe) and run again", dir)
+	}
 	h := fnv.New64a()
 	h.Write(probe.NodePreload)
 	path := filepath.Join(dir, fmt.Sprintf("node-probe-%016x.js", h.Sum64()))
-	if _, err := os.Stat(path); err == nil {
+	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, probe.NodePreload) {
 		return path, nil
 	}
 	if err := results.WriteFileAtomic(path, probe.NodePreload); err != nil {

@@ -163,7 +163,10 @@ func killTree(pids []int) {
 }
 
 // orphans lists this process's children other than the run's leader: the
-// run's descendants reparented here after their parent died.
+// run's descendants reparented here after their parent died. Run runs one
+// child at a time and makes its process the subreaper, so it must own the
+// process: a program that embeds the harness and starts children of its
+// own concurrently would see them killed.
 func orphans(leader int) []int {
 	var out []int
 	for _, c := range children(os.Getpid()) {

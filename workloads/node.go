@@ -61,8 +61,13 @@ func nodeCommand(name string, script []byte, sink string, lines int, memlimit in
 		return nil, ErrNoNode
 	}
 	dir := userTempDir("bpbench-node")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// node runs the script from here: the folder must be this user's and
+	// closed to others (Chmod fails on a folder someone else made).
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s is not this user's folder (%v): remove it and run again", dir, err)
 	}
 	path := filepath.Join(dir, name)
 	if old, err := os.ReadFile(path); err != nil || string(old) != string(script) {
