@@ -34,6 +34,11 @@ func cmdMerge(_ context.Context, e *env, args []string) int {
 	if _, err := checkOutDir(*out); err != nil {
 		return usageError(e, "merge", err)
 	}
+	unlock, err := results.LockDir(*out)
+	if err != nil {
+		return usageError(e, "merge", err)
+	}
+	defer unlock()
 	if err := merged.WriteDir(*out); err != nil {
 		fmt.Fprintf(e.stderr, "bpbench merge: writing %s: %v\n", *out, err)
 		return exitFailed

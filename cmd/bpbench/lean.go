@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"debug/buildinfo"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -25,12 +26,50 @@ const leanName = "bpbench-workload"
 // this executable's workload verb and says so.
 func childCommand(exe string) (argv []string, note string) {
 	if p := leanBeside(exe); p != "" {
+		if why := sameBuild(p); why != "" {
+			return []string{exe, "workload"}, fmt.Sprintf("%s beside %s %s: children run as bpbench workload (their peaks include about 4MiB of bpbench's own libraries); reinstall both with go install ./cmd/...", leanName, exe, why)
+		}
 		return []string{p}, ""
 	}
-	if p, err := buildLean(exe); err == nil {
+	if p, err := buildLean(exe); err == nil && sameBuild(p) == "" {
 		return []string{p}, ""
 	}
 	return []string{exe, "workload"}, fmt.Sprintf("%s is not beside %s: children run as bpbench workload, and their peak RSS includes bpbench's plotting libraries (about 4MiB); go install ./cmd/... installs both", leanName, exe)
+}
+
+// sameBuild says how the lean child at p differs from this executable's
+// build — another commit, or a modified tree where this one is clean — or
+// "" when nothing recorded tells them apart.
+func sameBuild(p string) string {
+	mine, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	theirs, err := buildinfo.ReadFile(p)
+	if err != nil {
+		return "cannot be read (" + err.Error() + ")"
+	}
+	get := func(bi *debug.BuildInfo, key string) string {
+		for _, s := range bi.Settings {
+			if s.Key == key {
+				return s.Value
+			}
+		}
+		return ""
+	}
+	for _, key := range []string{"vcs.revision", "vcs.modified"} {
+		if a, b := get(mine, key), get(theirs, key); a != "" && a != b {
+			return fmt.Sprintf("was built from another tree (%s %s, not %s)", key, orUnknown(b), a)
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // leanBeside is the lean child beside the bpbench executable exe, or "".

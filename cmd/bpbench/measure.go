@@ -47,6 +47,7 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 	if res == nil || len(res.Runs) == 0 {
 		unlock()
 		if created {
+			os.Remove(filepath.Join(out, results.LockFile))
 			os.Remove(out)
 		}
 		if res == nil {
