@@ -64,7 +64,7 @@ func parseRunFlags(e *env, args []string) (*runOptions, *workloads.ParamFlags, i
 	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
 	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
 	count := fs.Int("count", 5, "runs per cell (5 or more let the gate test significance)")
-	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size)")
+	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size); 0 sets none, and then no hard cap unless --hard-limit")
 	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
 	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-run time limit (outcome timeout); 0 for none")

@@ -68,8 +68,9 @@
 //	               heap_bytes, buffered_bytes, ...
 //
 // Files are written to temporary names and renamed, so a folder is never
-// half-written. Peak RSS is the child's own (its VmHWM and the samples),
-// never the parent's rusage, which on Linux starts at the harness's size.
+// half-written. Peak RSS is the child's own: its VmHWM and the samples of
+// its process tree; the kernel's rusage counts only when it exceeds the
+// harness's own peak (on Linux a child's rusage starts at its parent's).
 //
 // Exit codes of run: 0 every cell was measured (a naive run killed at the
 // cap is a measurement); 1 a cell could not be measured at all (every run
@@ -92,9 +93,12 @@
 //	                 killed at the cap after 2s never looks faster than one that
 //	                 finished in 8s
 //	peak-RSS-B       the child's peak resident set size (lower is better)
-//	peak-heap-B      the Go heap's peak, Go workloads only (lower is better)
-//	max-buffered-B   the most bytes the streams held at once, Go workloads
-//	                 only (lower is better)
+//	peak-heap-B      the heap's peak (Go's, or V8's for node), from the probe
+//	                 (lower is better)
+//	max-buffered-B   the streams' buffered bytes at their peak: the sum of
+//	                 each stream's own peak, an upper bound of what they held
+//	                 at once; from the probe (Go workloads, probe.Start, node)
+//	                 (lower is better)
 //	oom-runs         1 for a run killed out of memory, else 0: the mean is the
 //	                 fraction of runs that died (lower is better)
 //	failed-runs      1 for a timeout or crash, else 0 (lower is better)
@@ -229,9 +233,10 @@
 //
 // # Exit codes
 //
-// 0 ok; 1 a run could not be measured at all (or Ctrl-C stopped the suite;
-// what was measured is still written), or gate found a regression; 2 bad
-// usage or unreadable input (a folder without runs.json, missing or
-// truncated samples, garbage results, mismatched units),
-// with a message naming the problem and the fix, before anything runs.
+// 0 ok; 1 a run could not be measured at all, or the folder could not be
+// written, or gate found a regression; 2 bad usage or unreadable input (a
+// folder without runs.json, missing or truncated samples, garbage results,
+// mismatched units), with a message naming the problem and the fix, before
+// anything runs; 130 interrupted by Ctrl-C or SIGTERM (what was measured is
+// still written, beside a complete earlier result).
 package main

@@ -26,10 +26,10 @@ type measured struct {
 //
 //   - a configuration the harness refuses is bad usage (exit 2), and
 //     nothing is written;
-//   - a run stopped by Ctrl-C or SIGTERM exits 130; so does one with a cell
-//     that could not be measured at all (every run crashed, or stopped before
-//     its workload started), with exit 1. Either way, when out already holds
-//     a result, the new runs go beside it, to OUT-partial, and it says so;
+//   - a run stopped by Ctrl-C or SIGTERM exits 130, one with a cell that
+//     could not be measured at all (every run crashed, or stopped before its
+//     workload started) exits 1; either way, when out already holds a
+//     result, the new runs go beside it, to OUT-partial, and it says so;
 //   - a folder that cannot be written (a full disk) is reported with the
 //     real error, after the summary, and the runs go to a temporary folder
 //     if one can be written.

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Exit codes (DESIGN.md): 0 ok, 1 a run could not be measured (or, for
+// Exit codes (DESIGN.md, and 130 for an interrupt): 0 ok, 1 a run could not be measured (or, for
 // gate, a regression), 2 bad usage or unreadable input.
 const (
 	exitOK          = 0
@@ -99,7 +99,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  bpbench %s %s\n        %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured, 2 bad usage.")
+	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured or the gate found a regression, 2 bad usage, 130 interrupted.")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting: a

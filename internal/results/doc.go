@@ -30,7 +30,8 @@
 //	                 never looks faster than one that finished in 8s
 //	peak-RSS-B       the child's peak resident set size
 //	peak-heap-B      the Go heap's peak (/memory/classes/heap/objects:bytes), probe only
-//	max-buffered-B   the largest stream buffer seen (writableLength), probe only
+//	max-buffered-B   the streams' buffered bytes at their peak (the sum of each
+//	                 stream's own peak writableLength), probe only
 //	oom-runs         1 for a run killed out of memory, else 0: its mean is the oom fraction
 //	failed-runs      1 for a timeout or crash, else 0
 //	time-to-oom-sec  seconds from start to the kill, oom runs only
