@@ -8,6 +8,8 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/bpbench/bpbench/internal/child"
 )
 
 // Exit codes (DESIGN.md, and 130 for an interrupt): 0 ok, 1 a run could not be measured (or, for
@@ -123,28 +125,14 @@ type cmdFlags struct {
 // parseInterleaved parses flags and positional arguments in any order
 // (bpbench merge a b --out c; bpbench workload NAME --lines 10).
 func parseInterleaved(fs *cmdFlags, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				w := fs.help
-				fmt.Fprintf(w, "Usage: bpbench %s %s\n\nFlags:\n", fs.Name(), fs.args)
-				fs.SetOutput(w)
-				fs.PrintDefaults()
-				fs.SetOutput(io.Discard)
-			}
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := child.ParseInterleaved(fs.FlagSet, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(fs.help, "Usage: bpbench %s %s\n\nFlags:\n", fs.Name(), fs.args)
+		fs.SetOutput(fs.help)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
+	return pos, err
 }
 
 // usageError prints a bad-usage message — the error first, then a short

@@ -40,8 +40,10 @@ func usageError(e *env, err error) int {
 	return 2
 }
 
-// parseInterleaved parses flags and positional arguments in any order.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+// ParseInterleaved parses flags and positional arguments in any order
+// (bpbench merge a b --out c; bpbench workload NAME --lines 10) and returns
+// the positional ones; after "--" everything is positional.
+func ParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -73,7 +75,7 @@ func Main(ctx context.Context, prog string, args []string, stdin io.Reader, stdo
 	variant := fs.String("variant", "", "drain (honour backpressure), naive (ignore it) or drain-on; default drain, or the workload's only variant")
 	quiet := fs.Bool("q", false, "print nothing when done")
 	pf := workloads.AddParamFlags(fs, false)
-	pos, err := parseInterleaved(fs, args)
+	pos, err := ParseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "Usage: %s %s\n\nFlags:\n", prog, Usage)
 		fs.SetOutput(stdout)
