@@ -98,6 +98,7 @@ func runTightLoop(ctx context.Context, env *Env) error {
 				w.Destroy(err)
 				return err
 			}
+			lines.reuse() // drained: the sink has returned from every line written
 		}
 		if i&0xffff == 0 && ctx.Err() != nil {
 			w.Destroy(ctx.Err())
@@ -111,18 +112,44 @@ func runTightLoop(ctx context.Context, env *Env) error {
 // its own, which the stream keeps by reference until the sink takes it (as
 // Node keeps a template literal), but the strings are carved from 64KiB
 // blocks, as a program formatting into a buffer would, rather than each
-// allocated apart: a drain-aware loop then makes no garbage per line, and
-// a naive one still holds every line (and its string header in the queue).
-type lineArena struct{ block []byte }
+// allocated apart. A drain-aware producer reuses the blocks once the stream
+// has drained (no string in them is referenced any more), so it makes no
+// garbage; a naive one never drains, so it holds every line, and its
+// string header in the queue, until the cap.
+type lineArena struct {
+	block []byte   // the block being filled
+	full  [][]byte // blocks filled since the last reuse
+}
 
 func (a *lineArena) next(i int) string {
 	if cap(a.block)-len(a.block) < 32 {
-		a.block = make([]byte, 0, 64<<10) // the old block lives on while its strings do
+		if a.block != nil {
+			a.full = append(a.full, a.block)
+		}
+		a.block = nil
+		if n := len(a.full); n > 0 && len(a.full[0]) == 0 {
+			a.block, a.full = a.full[0], a.full[1:] // a reused block
+		} else {
+			a.block = make([]byte, 0, 64<<10)
+		}
 	}
 	start := len(a.block)
 	a.block = appendLine(a.block, i)
 	b := a.block[start:]
-	return unsafe.String(&b[0], len(b)) // never written again: the block only grows
+	return unsafe.String(&b[0], len(b)) // not written again until reuse
+}
+
+// reuse makes every block writable again; call it only when no string from
+// them is referenced (the stream has drained).
+func (a *lineArena) reuse() {
+	blocks := append(a.full, a.block)
+	a.full = a.full[:0]
+	for _, b := range blocks {
+		if b != nil {
+			a.full = append(a.full, b[:0])
+		}
+	}
+	a.block = nil
 }
 
 // stringFileSink writes string chunks to a file, a batch in one write.
