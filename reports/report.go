@@ -112,12 +112,17 @@ func findings(set *results.Set) []string {
 				}
 			}
 			s := fmt.Sprintf("%s peaks at %s", v, size.Human(maxPeak(runs)))
+			drain := g.runs["drain"]
 			switch {
 			case ooms > 0:
 				s += fmt.Sprintf(" and is killed at the cap in %d of %d runs", ooms, n)
 				if len(ttoom) > 0 {
 					s += " after " + seconds(median(ttoom))
 				}
+			case v != "drain" && len(drain) > 0 && maxPeak(drain) > 0:
+				// A control's shape is not judged (its growth may come
+				// before the warm-up cut); its size next to drain's is the point.
+				s += fmt.Sprintf(", %.1fx the drain variant's", float64(maxPeak(runs))/float64(maxPeak(drain)))
 			case judged > 0 && flat == judged:
 				s += ", flat"
 			case judged > 0:
