@@ -37,6 +37,13 @@ func Load(path string) (*Input, error) {
 			return nil, err
 		}
 		in.Set = set
+		measured := false
+		for i := range set.Runs {
+			measured = measured || set.Runs[i].Measured()
+		}
+		if !measured {
+			return nil, fmt.Errorf("%s holds only interrupted runs: nothing in it was measured; run the suite again", path)
+		}
 		var buf bytes.Buffer
 		if err := set.WriteBench(&buf); err != nil {
 			return nil, err

@@ -494,3 +494,12 @@ func TestGateReviewFindings(t *testing.T) {
 		t.Errorf("a misspelt unit: %v", err)
 	}
 }
+
+func TestLoadOnlyInterrupted(t *testing.T) {
+	set := fixture(1, "", func(r *results.Run) { r.Outcome = results.Interrupted })
+	dir := t.TempDir()
+	set.WriteDir(dir)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "holds only interrupted runs") {
+		t.Errorf("a folder of interrupted runs: %v", err)
+	}
+}
