@@ -36,8 +36,8 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"run", "[flags]", "run the paired suite under memory caps and write an output folder", cmdRun},
-		{"list", "", "list workloads with their variants, parameters and defaults", cmdList},
-		{"workload", "NAME [--variant drain|naive] [params]", "run one workload in this process (what the harness's child runs)", cmdWorkload},
+		{"list", "[-v]", "list workloads with their variants, parameters and defaults", cmdList},
+		{"workload", "NAME [--variant drain|naive|drain-on] [params]", "run one workload in this process (what the harness's child runs)", cmdWorkload},
 		{"compare", "OLD [NEW]", "benchstat-style table: drain vs naive in one folder, or OLD vs NEW", cmdCompare},
 		{"gate", "--baseline OLD NEW | DIR", "exit 1 when NEW regressed against OLD (or head against base in DIR), saying why", cmdGate},
 		{"plot", "DIR [--format svg|png]", "memory curves and summary charts of an output folder", cmdPlot},
