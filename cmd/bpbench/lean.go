@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // leanName is the lean child binary: bpbench-workload (cmd/bpbench-workload).
@@ -31,7 +32,11 @@ func childCommand(exe string) (argv []string, note string) {
 		}
 		return []string{p}, ""
 	}
-	if p, err := buildLean(exe); err == nil && sameBuild(p) == "" {
+	start := time.Now()
+	if p, built, err := buildLean(exe); err == nil && sameBuild(p) == "" {
+		if built {
+			return []string{p}, fmt.Sprintf("built the lean child %s from this source tree in %.1fs (once per bpbench build)", p, time.Since(start).Seconds())
+		}
 		return []string{p}, ""
 	}
 	return []string{exe, "workload"}, fmt.Sprintf("%s is not beside %s: children run as bpbench workload, and their peak RSS includes bpbench's plotting libraries (about 4MiB); go install ./cmd/... installs both", leanName, exe)
@@ -100,36 +105,36 @@ func isExecutable(p string) bool {
 
 // buildLean builds cmd/bpbench-workload from the source tree bpbench runs
 // in, once per bpbench executable, into the user's cache folder.
-func buildLean(exe string) (string, error) {
+func buildLean(exe string) (path string, built bool, err error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	out, err := exec.Command(goBin, "list", "-m").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "github.com/bpbench/bpbench" {
-		return "", fmt.Errorf("not in bpbench's source tree")
+		return "", false, fmt.Errorf("not in bpbench's source tree")
 	}
 	f, err := os.Open(exe)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	h := sha256.New()
 	_, err = io.Copy(h, f)
 	f.Close()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	dir := filepath.Join(cache, "bpbench")
-	path := filepath.Join(dir, leanName+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	path = filepath.Join(dir, leanName+"-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if isExecutable(path) {
-		return path, nil
+		return path, false, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", false, err
 	}
 	args := []string{"build", "-o", path + ".tmp"}
 	if tags := buildTags(); tags != "" {
@@ -137,9 +142,9 @@ func buildLean(exe string) (string, error) {
 	}
 	if b, err := exec.Command(goBin, append(args, "github.com/bpbench/bpbench/cmd/"+leanName)...).CombinedOutput(); err != nil {
 		os.Remove(path + ".tmp")
-		return "", fmt.Errorf("go build %s: %v: %s", leanName, err, b)
+		return "", false, fmt.Errorf("go build %s: %v: %s", leanName, err, b)
 	}
-	return path, os.Rename(path+".tmp", path)
+	return path, true, os.Rename(path+".tmp", path)
 }
 
 // buildTags are the -tags this executable was built with.
