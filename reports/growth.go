@@ -58,7 +58,7 @@ func (g RunGrowth) Flat() bool {
 // samples after warm-up to judge.
 func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 	g = g.orDefault()
-	out := RunGrowth{RSS: math.NaN(), Buffered: math.NaN(), Written: -1}
+	out := RunGrowth{RSS: math.NaN(), Buffered: math.NaN(), Written: written(r)}
 	if len(r.Series) == 0 {
 		return out, false
 	}
@@ -66,9 +66,6 @@ func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 	from := float64(end) * g.WarmupFraction
 	var ts, rss, bts, buf []float64
 	for _, s := range r.Series {
-		if s.Written > out.Written {
-			out.Written = s.Written
-		}
 		if float64(s.T) < from {
 			continue
 		}
@@ -78,9 +75,6 @@ func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 		if s.Buffered >= 0 {
 			bts, buf = append(bts, s.T.Seconds()), append(buf, float64(s.Buffered))
 		}
-	}
-	if r.BytesWritten != nil {
-		out.Written = max(out.Written, *r.BytesWritten)
 	}
 	out.Samples = len(ts)
 	if len(ts) < g.MinSamples {

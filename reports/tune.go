@@ -20,31 +20,21 @@ import (
 
 // TuneOptions are the tuner's settings.
 type TuneOptions struct {
-	Budget     int64   // peak RSS the deployment can afford, bytes
-	Margin     float64 // fraction of the budget kept free (0.10 = 10%); 0 keeps none
-	Confidence float64 // of the peak-RSS upper bound; 0 = 0.95
+	Budget int64   // peak RSS the deployment can afford, bytes
+	Margin float64 // fraction of the budget kept free (0.10 = 10%); 0 keeps none
 }
 
-// Estimate is a median with its confidence interval; Bounded is false when
-// there were too few runs for the interval (then Lo and Hi are the
-// smallest and largest run, and say so).
+// Estimate is the median (benchstat's centre) and the largest of N runs.
 type Estimate struct {
-	Median, Lo, Hi float64
-	Bounded        bool
-	N              int
+	Median, Max float64
+	N           int
 }
 
-func estimate(vals []float64, confidence float64) Estimate {
+func estimate(vals []float64) Estimate {
 	if len(vals) == 0 {
-		return Estimate{Median: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		return Estimate{Median: math.NaN(), Max: math.NaN()}
 	}
-	s := benchmath.NewSample(slices.Clone(vals), &benchmath.DefaultThresholds)
-	sum := benchmath.AssumeNothing.Summary(s, confidence)
-	e := Estimate{Median: sum.Center, Lo: sum.Lo, Hi: sum.Hi, Bounded: true, N: len(vals)}
-	if math.IsInf(e.Lo, 0) || math.IsInf(e.Hi, 0) {
-		e.Lo, e.Hi, e.Bounded = s.Values[0], s.Values[len(s.Values)-1], false
-	}
-	return e
+	return Estimate{Median: median(vals), Max: slices.Max(vals), N: len(vals)}
 }
 
 // TunePoint is one highWaterMark of the sweep.
@@ -52,7 +42,7 @@ type TunePoint struct {
 	HWM          int64
 	Label        string   // as the runs name it, e.g. 64KiB
 	Throughput   Estimate // MiB written per second, or runs per second when bytes are not reported
-	PeakRSS      Estimate // bytes; Hi is the largest run (a run over the budget is over it, whatever the median)
+	PeakRSS      Estimate // bytes; the budget holds Max (a run over the budget is over it, whatever the median)
 	PausesPerMiB float64  // drain waits per MiB written (per run when bytes are not reported); NaN when not reported
 	Runs, OK     int
 	Outcomes     string // e.g. "6 ok" or "4 ok, 2 oom"
@@ -68,7 +58,6 @@ type Tuning struct {
 	ByBytes        bool        // throughput is MiB/s (else runs/s)
 	Budget, Limit  int64       // the budget, and the budget less the margin
 	Margin         float64
-	Confidence     float64
 	Pick           int    // index into Points, or -1
 	Recommendation string // one paragraph, in words
 	NeedBudget     int64  // when nothing fits: the budget that would fit the smallest footprint
@@ -84,7 +73,7 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 	if opts.Margin < 0 || opts.Margin >= 1 {
 		return nil, fmt.Errorf("margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
 	}
-	t := &Tuning{Budget: opts.Budget, Margin: opts.Margin, Confidence: cmp.Or(opts.Confidence, 0.95), Pick: -1, ByBytes: true}
+	t := &Tuning{Budget: opts.Budget, Margin: opts.Margin, Pick: -1, ByBytes: true}
 	t.Limit = int64(float64(t.Budget) * (1 - t.Margin))
 	byHWM := map[string][]*results.Run{}
 	var labels []string
@@ -151,13 +140,10 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 		if mibs > 0 {
 			p.PausesPerMiB = drains / mibs
 		}
-		p.Throughput, p.PeakRSS = estimate(thr, t.Confidence), estimate(rss, t.Confidence)
-		if len(rss) > 0 {
-			p.PeakRSS.Hi = slices.Max(rss) // the bound the budget is held to: every run's peak
-		}
+		p.Throughput, p.PeakRSS = estimate(thr), estimate(rss) // PeakRSS.Max is what the budget holds
 		p.thr = thr
 		p.Outcomes = describeCounts(counts, p.Runs)
-		p.Fits = p.OK == p.Runs && p.PeakRSS.Hi <= float64(t.Limit)
+		p.Fits = p.OK == p.Runs && p.PeakRSS.Max <= float64(t.Limit)
 		t.Points = append(t.Points, p)
 	}
 	slices.SortFunc(t.Points, func(a, b TunePoint) int { return cmp.Compare(a.HWM, b.HWM) })
@@ -231,7 +217,7 @@ func (t *Tuning) words(minPeak int64) string {
 	if t.Pick >= 0 {
 		p := t.Points[t.Pick]
 		s := fmt.Sprintf("Recommended highWaterMark: %s (%d bytes). It ran at %.3g %s (median of %d runs) with peak RSS %s, at most %s (%s), within %s.",
-			p.Label, p.HWM, p.Throughput.Median, t.unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Hi)), t.boundWord(p.PeakRSS), budget)
+			p.Label, p.HWM, p.Throughput.Median, t.unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Max)), t.boundWord(p.PeakRSS), budget)
 		if !math.IsNaN(p.PausesPerMiB) {
 			s += fmt.Sprintf(" Producers waited for drain %.3g times per %s.", p.PausesPerMiB, map[bool]string{true: "MiB written", false: "run"}[t.ByBytes])
 		}
@@ -244,7 +230,7 @@ func (t *Tuning) words(minPeak int64) string {
 	// Nothing fits: name the smallest footprint among the clean points.
 	best := -1
 	for i, p := range t.Points {
-		if p.OK == p.Runs && (best < 0 || p.PeakRSS.Hi < t.Points[best].PeakRSS.Hi) {
+		if p.OK == p.Runs && (best < 0 || p.PeakRSS.Max < t.Points[best].PeakRSS.Max) {
 			best = i
 		}
 	}
@@ -256,9 +242,9 @@ func (t *Tuning) words(minPeak int64) string {
 		return "No highWaterMark fits: no point of the sweep finished all its runs (see the outcomes); raise --memlimit or --hard-limit, or the budget."
 	}
 	p := t.Points[best]
-	t.NeedBudget = int64(math.Ceil(p.PeakRSS.Hi / (1 - t.Margin)))
+	t.NeedBudget = int64(math.Ceil(p.PeakRSS.Max / (1 - t.Margin)))
 	return fmt.Sprintf("No highWaterMark fits %s. The smallest footprint is highWaterMark %s, peak RSS at most %s (%s); a budget of %s would fit it.",
-		budget, p.Label, size.Human(int64(p.PeakRSS.Hi)), t.boundWord(p.PeakRSS), size.Human(t.NeedBudget))
+		budget, p.Label, size.Human(int64(p.PeakRSS.Max)), t.boundWord(p.PeakRSS), size.Human(t.NeedBudget))
 }
 
 func (t *Tuning) boundWord(e Estimate) string {
@@ -280,7 +266,7 @@ func (t *Tuning) WriteText(w io.Writer) error {
 			}
 			return "-"
 		}
-		up := size.Human(int64(p.PeakRSS.Hi))
+		up := size.Human(int64(p.PeakRSS.Max))
 		pk := ""
 		if i == t.Pick {
 			pk = "  <- pick"
@@ -319,7 +305,7 @@ func (t *Tuning) Figure() *Figure {
 				thr = append(thr, plotter.XY{X: x, Y: p.Throughput.Median})
 			}
 			rss = append(rss, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
-			hi = append(hi, plotter.XY{X: x, Y: p.PeakRSS.Hi / mib})
+			hi = append(hi, plotter.XY{X: x, Y: p.PeakRSS.Max / mib})
 			if p.Pareto {
 				pareto = append(pareto, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
 			}
