@@ -27,7 +27,7 @@ func millionLineWriter() *Workload {
 		Variants: []Variant{Drain, Naive, DrainOn},
 		Uses:     []string{PLines, PHWM, PSink},
 		Defaults: Params{Lines: 1_000_000, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "big-output.txt"},
-		run:      lineWriter(),
+		run:      runLineWriter,
 	}
 }
 
@@ -47,19 +47,17 @@ func tightLoop5M() *Workload {
 	}
 }
 
-// lineWriter is the run function of the million-line writer: the sink,
+// runLineWriter is the run function of the million-line writer: the sink,
 // then writeLines (or the drain-on mistake).
-func lineWriter() func(context.Context, *Env) error {
-	return func(ctx context.Context, env *Env) error {
-		w, err := openLineSink(env.Params)
-		if err != nil {
-			return err
-		}
-		if env.Variant == DrainOn {
-			return writeLinesOnDrain(ctx, env, w)
-		}
-		return writeLines(ctx, env, w)
+func runLineWriter(ctx context.Context, env *Env) error {
+	w, err := openLineSink(env.Params)
+	if err != nil {
+		return err
 	}
+	if env.Variant == DrainOn {
+		return writeLinesOnDrain(ctx, env, w)
+	}
+	return writeLines(ctx, env, w)
 }
 
 // openLineSink opens the million-line writer's sink: a file, or for "null"

@@ -62,7 +62,7 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 	reports.Summary(e.stdout, res)
 	failed := unmeasuredCells(res)
 	m := measured{res: res, dest: out}
-	if (interrupted || runErr != nil || len(failed) > 0) && holdsResult(out) {
+	if (interrupted || runErr != nil || len(failed) > 0) && results.HasRuns(out) {
 		m.dest = strings.TrimSuffix(filepath.Clean(out), string(filepath.Separator)) + "-partial"
 	}
 	if err := res.WriteDir(m.dest); err != nil {
@@ -92,12 +92,6 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 		m.code = exitFailed
 	}
 	return m
-}
-
-// holdsResult reports whether dir already holds an output folder with runs.
-func holdsResult(dir string) bool {
-	set, err := results.ReadDir(dir)
-	return err == nil && len(set.Runs) > 0
 }
 
 type failedCell struct{ name, why string }

@@ -171,3 +171,14 @@ func secondsCell(s string) (time.Duration, error) {
 	}
 	return time.Duration(v*1e9 + 0.5), nil
 }
+
+// HasRuns reports whether dir holds an output folder with runs, reading
+// runs.json alone (not the samples ReadDir also reads and checks).
+func HasRuns(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, RunsFile))
+	if err != nil {
+		return false
+	}
+	var runs []json.RawMessage
+	return json.Unmarshal(data, &runs) == nil && len(runs) > 0
+}

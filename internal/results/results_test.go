@@ -273,3 +273,17 @@ func TestWriteDirRemovesStaleReport(t *testing.T) {
 		}
 	}
 }
+
+func TestHasRuns(t *testing.T) {
+	dir := t.TempDir()
+	if HasRuns(dir) {
+		t.Error("an empty folder has runs")
+	}
+	os.WriteFile(filepath.Join(dir, RunsFile), []byte("[]"), 0o644)
+	if HasRuns(dir) {
+		t.Error("runs.json with no runs has runs")
+	}
+	if err := sampleResults().WriteDir(dir); err != nil || !HasRuns(dir) {
+		t.Errorf("a written folder: %v", err)
+	}
+}
