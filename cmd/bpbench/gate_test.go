@@ -65,7 +65,8 @@ func TestGateCatchesInjectedRegressions(t *testing.T) {
 		{"ignore-backpressure", "million-line-writer", []string{"--lines", "300000"},
 			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → ", "worse, significant"}},
 		{"hwm-x8", "million-line-writer", []string{"--lines", "300000"},
-			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → 512.0KiB (+699.9%, threshold 25%, n=5+5) worse, significant"}},
+			// The candidate's peak is up to 8 × 64KiB; how close it comes depends on timing (480-512KiB seen).
+			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → ", "threshold 25%, n=5+5) worse, significant"}},
 		{"leak", "tight-loop-5m", nil,
 			[]string{"REGRESSION", "TightLoop5M/variant=drain", "memory is not flat in"}},
 	} {
