@@ -185,3 +185,20 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// The suite fingerprint is the cells' names and sides, not host paths, so
+// shards from machines with other folders merge; another cell changes it.
+func TestSuiteFingerprint(t *testing.T) {
+	a := Config{Count: 5, Cells: []Cell{{Bench: "W", Variant: "drain", Argv: []string{"/home/a/bpbench-workload", "w", "--sink", "/home/a/out"}}}}
+	b := Config{Count: 5, Cells: []Cell{{Bench: "W", Variant: "drain", Argv: []string{"/tmp/x/bpbench-workload", "w", "--sink", "/tmp/x/out"}}}}
+	if suiteFingerprint(a) != suiteFingerprint(b) {
+		t.Error("the same suite in other folders has another fingerprint")
+	}
+	c := b
+	c.Cells = append(slices.Clone(c.Cells), Cell{Bench: "W", Variant: "naive"})
+	d := b
+	d.Count = 6
+	if suiteFingerprint(c) == suiteFingerprint(b) || suiteFingerprint(d) == suiteFingerprint(b) {
+		t.Error("another cell or count keeps the fingerprint")
+	}
+}

@@ -269,3 +269,25 @@ func BenchmarkReport(b *testing.B) {
 		}
 	}
 }
+
+// tune names a smaller point as fast as the pick only when the U test could
+// tell a difference at these counts: with 6+6 runs it can, with 3+3 not.
+func TestTuneWithinNoise(t *testing.T) {
+	same := func(reps int) *results.Set {
+		set := tuneFixture(reps)
+		for i := range set.Runs { // 64KiB as fast as 256KiB, a hair slower at the median
+			if r := &set.Runs[i]; r.Param("hwm") == "64KiB" {
+				r.WallSeconds = 0.95 * (1 + float64((r.Rep+1)%3)/100) * 1.001
+			}
+		}
+		return set
+	}
+	tn, _ := Tune(same(6), TuneOptions{Budget: 16 << 20, Margin: 0.10})
+	if !strings.Contains(tn.Recommendation, "64KiB buffers less and is not significantly slower") {
+		t.Errorf("6 runs: %s", tn.Recommendation)
+	}
+	tn, _ = Tune(same(3), TuneOptions{Budget: 16 << 20, Margin: 0.10})
+	if strings.Contains(tn.Recommendation, "not significantly slower") {
+		t.Errorf("3 runs cannot show it: %s", tn.Recommendation)
+	}
+}

@@ -369,3 +369,28 @@ func TestDefaultSelectsEveryWorkload(t *testing.T) {
 		t.Fatalf("selectWorkloads(*) = %d workloads, %v; want all %d", len(ws), err, len(All()))
 	}
 }
+
+// The tight loop's drain variant reuses its line blocks after each drain:
+// every line must still reach the sink intact and in order (a block reused
+// too early would overwrite lines the sink had not taken yet).
+func TestTightLoopDrainLinesIntact(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	s := runIn(t, dir, "tight-loop-5m", Drain, Params{Lines: 300_000, Sink: out})
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	i := 0
+	for sc.Scan() {
+		if want := "line " + strconv.Itoa(i); sc.Text() != want {
+			t.Fatalf("line %d is %q, want %q", i, sc.Text(), want)
+		}
+		i++
+	}
+	if i != 300_000 || s.Drains == 0 {
+		t.Fatalf("%d lines after %d drains; want 300000 lines and some drains", i, s.Drains)
+	}
+}
