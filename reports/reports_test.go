@@ -503,3 +503,30 @@ func TestLoadOnlyInterrupted(t *testing.T) {
 		t.Errorf("a folder of interrupted runs: %v", err)
 	}
 }
+
+// Runs too short to judge are no evidence of growth: one growing run among
+// five, four of them too short for a fit, is noise, not a leak (seen in an
+// A/A test run: one run's start-up counted as growth).
+func TestGateShortRunsAreNoEvidence(t *testing.T) {
+	shape := func(r *results.Run) {
+		if r.Variant != "drain" || r.Bench != "LineWriter" {
+			return
+		}
+		if r.Rep > 0 {
+			r.Series = r.Series[:6] // too few samples after warm-up
+			return
+		}
+		for i := range r.Series {
+			r.Series[i].RSS += int64(i) << 20 / 4
+		}
+	}
+	v, err := Gate(load(t, fixture(5, "", nil), "old"), load(t, fixture(5, "", shape), "new"), GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range v.Findings {
+		if f.Kind == "growth" {
+			t.Errorf("one growing run and four too short failed the gate: %s", f.Message)
+		}
+	}
+}
