@@ -33,7 +33,7 @@
 // but never refuses memory. A container's limit is hard. The harness
 // therefore gives the child GOMEMLIMIT=Config.MemLimit and enforces a hard
 // cap itself: a watchdog compares the child's resident set size with
-// Config.HardLimit (default HardLimitFactor × MemLimit, i.e. 1.5×) at every
+// Config.HardLimit (default HardLimitFactor × MemLimit, i.e. 1.25×) at every
 // sample and at least every 5ms whatever the sampling interval, and — once
 // the RSS is above 3/4 of the cap or growing fast enough to reach it within
 // two periods — every millisecond, with a single pread of /proc/PID/statm

@@ -27,12 +27,15 @@ const (
 	DefaultInterval = 5 * time.Millisecond
 	// HardLimitFactor is the hard cap, as a multiple of MemLimit, when
 	// Config.HardLimit is zero. It models a container whose GOMEMLIMIT is
-	// set to two thirds of its memory limit: GOMEMLIMIT is soft, and the
-	// third on top leaves room for memory the Go runtime does not count
-	// toward it and for the watchdog's sampling lag. A drain-aware workload
-	// stays far below either; a producer that ignores backpressure crosses
-	// both.
-	HardLimitFactor = 1.5
+	// set to 80% of its memory limit: GOMEMLIMIT is soft, and the quarter on
+	// top leaves room for memory the Go runtime does not count toward it
+	// (the Go GC guide advises 5-10% of headroom; .NET's default heap limit
+	// in a container is 75% of it) and for the watchdog's sampling lag. A
+	// drain-aware workload stays far below either; a producer that ignores
+	// backpressure crosses both. The cap is also where a naive Go run's time
+	// goes: past GOMEMLIMIT the collector runs back to back, and a higher
+	// cap mostly measures that spiral for longer.
+	HardLimitFactor = 1.25
 	// DefaultWarmupTimeout caps one warm-up run when Config.WarmupTimeout is zero.
 	DefaultWarmupTimeout = 250 * time.Millisecond
 	// stderrTail is how much of the end of a child's stderr a results.Run keeps.
@@ -94,7 +97,7 @@ func (c Cell) Name() string {
 // EventKind says what an Event reports.
 type EventKind int
 
-// Events of a Run, in order: a WarmupStart per cell when Config.Warmup is
+// Events of a Run, in order: a WarmupStart per warm-up run when Config.Warmup is
 // set, then RunStart and RunDone for each measured run, then Finished once
 // (also after an error or cancellation).
 const (
@@ -221,10 +224,13 @@ type Config struct {
 	Cells []Cell
 	Count int // repetitions per cell; 0 means 1, negative is an error
 
-	// Warmup runs each selected cell once before the measured runs, under
-	// the same caps but for at most WarmupTimeout, and discards the result:
-	// it pages in the binary and warms the file system so that rep 0 is not
-	// an outlier. It costs at most len(Cells) × WarmupTimeout.
+	// Warmup runs one cell of each group (a benchmark with its parameters,
+	// whatever the variant) on each side once before the measured runs,
+	// under the same caps but for at most WarmupTimeout, and discards the
+	// result: it pages in the binary and makes the workload's input, so
+	// that rep 0 is not an outlier. The variants of a group run the same
+	// program on the same input, so one warm-up serves them all. It costs
+	// at most WarmupTimeout per group and side.
 	Warmup        bool
 	WarmupTimeout time.Duration // 0 = DefaultWarmupTimeout
 
@@ -340,18 +346,20 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	res := &results.Set{}
 
 	if cfg.Warmup {
-		seen := map[int]bool{}
+		seen := map[string]bool{}
 		for _, p := range runs {
-			if seen[p.cell] {
+			c := cfg.Cells[p.cell]
+			key := c.group() + "\x00" + c.Side
+			if seen[key] {
 				continue
 			}
-			seen[p.cell] = true
+			seen[key] = true
 			wcfg := cfg
 			if wcfg.Timeout == 0 || wcfg.Timeout > wcfg.WarmupTimeout {
 				wcfg.Timeout = wcfg.WarmupTimeout
 			}
-			emit(WarmupStart, cfg.Cells[p.cell], 0, nil)
-			if _, err := measure(ctx, &wcfg, env, cfg.Cells[p.cell], p); err != nil {
+			emit(WarmupStart, c, 0, nil)
+			if _, err := measure(ctx, &wcfg, env, c, p); err != nil {
 				return res, err
 			}
 			if ctx.Err() != nil {

@@ -89,7 +89,7 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 	cfg, err := normalize(Config{Cells: []Cell{ok}, MemLimit: 100})
-	if err != nil || cfg.Count != 1 || cfg.HardLimit != 150 || cfg.Interval != DefaultInterval || !filepath.IsAbs(cfg.Cells[0].Argv[0]) {
+	if err != nil || cfg.Count != 1 || cfg.HardLimit != 125 || cfg.Interval != DefaultInterval || !filepath.IsAbs(cfg.Cells[0].Argv[0]) {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
 }

@@ -373,9 +373,13 @@ func TestPeakRSSMatchesChildVmHWM(t *testing.T) {
 
 func TestInterleavingAndEvents(t *testing.T) {
 	a, b := testCell(t, "quick", false, results.Param{Key: "k", Value: "a"}), testCell(t, "quick", false, results.Param{Key: "k", Value: "b"})
+	// a2 is a's other variant: the same program on the same input, so a's
+	// warm-up serves it and it gets none of its own.
+	a2 := a
+	a2.Variant = "w"
 	var events []string
-	cfg := baseConfig(a, b)
-	cfg.Count, cfg.Warmup = 3, true
+	cfg := baseConfig(a, a2, b)
+	cfg.Count, cfg.Warmup = 2, true
 	cfg.Events = func(ev Event) {
 		s := fmt.Sprintf("%d:%s", ev.Kind, ev.Cell.Label("/"))
 		if ev.Kind == RunDone {
@@ -389,9 +393,10 @@ func TestInterleavingAndEvents(t *testing.T) {
 	}
 	var got []string
 	for _, r := range res.Runs {
-		got = append(got, fmt.Sprintf("%s#%d@%d", r.Params[0].Value, r.Rep, r.Index))
+		got = append(got, fmt.Sprintf("%s%s#%d@%d", r.Params[0].Value, r.Variant, r.Rep, r.Index))
 	}
-	want := []string{"a#0@0", "b#0@1", "a#1@2", "b#1@3", "a#2@4", "b#2@5"}
+	// Within a group the variants alternate their order rep by rep (ABBA).
+	want := []string{"av#0@0", "aw#0@1", "bv#0@2", "aw#1@4", "av#1@3", "bv#1@5"}
 	if !slices.Equal(got, want) {
 		t.Errorf("run order %v; want %v", got, want)
 	}

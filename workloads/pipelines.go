@@ -16,7 +16,7 @@ func gzipPipeline() *Workload {
 			"The drain variant is Pipeline (backpressure between every stage); the naive variant writes every chunk it reads into the gzip stream and every compressed chunk into the file without waiting, so the input piles up in front of the compressor",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PHWM, PSink},
-		Defaults: Params{InputSize: 16 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "huge.log.gz"},
+		Defaults: Params{InputSize: 8 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark), Sink: "huge.log.gz"},
 		run:      runGzipPipeline,
 	}
 }
@@ -53,11 +53,11 @@ func slowConsumer() *Workload {
 		Name:  "slow-consumer",
 		Bench: "SlowConsumer",
 		Seed:  "a fast SSD feeding a slow network socket or throttled API",
-		Model: "a file read at memory speed into a sink throttled to --rate bytes per second (default 32MiB/s); " +
+		Model: "a file read at memory speed into a sink throttled to --rate bytes per second (default 64MiB/s, about a 500Mbit/s link); " +
 			"the naive producer's buffer grows at the producer's rate minus the sink's",
 		Variants: []Variant{Drain, Naive},
 		Uses:     []string{PInputSize, PRate, PHWM},
-		Defaults: Params{InputSize: 16 << 20, Rate: 32 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark)},
+		Defaults: Params{InputSize: 8 << 20, Rate: 64 << 20, HWM: streamcore.HWM(streamcore.DefaultHighWaterMark)},
 		run:      runSlowConsumer,
 	}
 }

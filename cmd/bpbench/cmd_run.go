@@ -191,52 +191,48 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		}
 	}
 	used := map[string]bool{}
-	for _, w := range selected {
-		p, err := pf.Params(w, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		if p.Sink, err = checkSink(p.Sink); err != nil {
-			return nil, nil, err
-		}
+	suite, err := workloads.Suite(selected, o.variants, hwms, func(w *workloads.Workload) (workloads.Params, error) {
 		for _, n := range w.Uses {
 			used[n] = true
 		}
-		hs := []*int{nil}
-		if len(hwms) > 0 && slices.Contains(w.Uses, workloads.PHWM) {
-			hs = hwms
+		p, err := pf.Params(w, false)
+		if err != nil {
+			return p, err
 		}
-		for _, v := range o.variants {
-			if !w.HasVariant(v) {
-				continue
-			}
-			for _, h := range hs {
-				q := p
-				if h != nil {
-					q.HWM = h
-				}
-				c, err := workloadCell(headChild, w, v, q, o.cfg.MemLimit)
-				if errors.Is(err, workloads.ErrNoNode) {
-					notes = append(notes, fmt.Sprintf("skipping %s: %v", w.Name, err))
-					break
-				}
-				if err != nil {
-					return nil, nil, err
-				}
-				if o.baseBin != "" {
-					if w.External() {
-						notes = append(notes, fmt.Sprintf("skipping %s with --baseline-bin: it runs the same script on both sides", w.Name))
-						break
-					}
-					base := c
-					base.Side = results.SideBase
-					base.Argv = append(slices.Clone(baseChild), c.Argv[len(headChild):]...)
-					c.Side = results.SideHead
-					cells = append(cells, base)
-				}
-				cells = append(cells, c)
-			}
+		p.Sink, err = checkSink(p.Sink)
+		return p, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	skipped := map[string]bool{}
+	for _, wc := range suite {
+		w := wc.Workload
+		if skipped[w.Name] {
+			continue
 		}
+		if o.baseBin != "" && w.External() {
+			notes = append(notes, fmt.Sprintf("skipping %s with --baseline-bin: it runs the same script on both sides", w.Name))
+			skipped[w.Name] = true
+			continue
+		}
+		c, err := harnessCell(headChild, wc, o.cfg.MemLimit)
+		if errors.Is(err, workloads.ErrNoNode) {
+			notes = append(notes, fmt.Sprintf("skipping %s: %v", w.Name, err))
+			skipped[w.Name] = true
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if o.baseBin != "" {
+			base := c
+			base.Side = results.SideBase
+			base.Argv = append(slices.Clone(baseChild), c.Argv[len(headChild):]...)
+			c.Side = results.SideHead
+			cells = append(cells, base)
+		}
+		cells = append(cells, c)
 	}
 	for _, n := range pf.Given() {
 		if !used[n] && len(selected) > 0 {
@@ -249,47 +245,23 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 	return cells, notes, nil
 }
 
-// workloadCell is one workload variant with resolved parameters: a Go
-// workload runs as child (see childCommand) NAME --variant V --param
-// value…, a Node one as node itself.
-func workloadCell(child []string, w *workloads.Workload, v workloads.Variant, p workloads.Params, memlimit int64) (harness.Cell, error) {
-	p = w.Resolve(p)
-	c := harness.Cell{Bench: w.Bench, Workload: w.Name, Variant: string(v), Expect: expectedTime(p)}
-	for _, n := range w.Uses {
-		v := p.Value(n)
-		if n == workloads.PSink && strings.ContainsRune(v, '/') {
-			v = filepath.Base(v) // "/" separates a benchmark name's keys
-		}
-		c.Params = append(c.Params, results.Param{Key: n, Value: v})
-	}
-	if w.External() {
-		argv, err := w.Command(p, v, memlimit)
+// harnessCell is how the harness runs a workload's cell: a Go workload as
+// child (see childCommand) followed by the cell's arguments, a Node one as
+// node itself with the probe the harness preloads.
+func harnessCell(child []string, wc workloads.Cell, memlimit int64) (harness.Cell, error) {
+	c := harness.Cell{Bench: wc.Workload.Bench, Workload: wc.Workload.Name, Variant: string(wc.Variant), Params: wc.Labels(), Expect: wc.Expect()}
+	if wc.Workload.External() {
+		argv, err := wc.Command(memlimit)
 		if err != nil {
 			return c, err
 		}
 		c.Argv = argv
-		c.MayProbe = true // node, with the preload the harness injects
+		c.MayProbe = true
 		return c, nil
 	}
-	c.Argv = append(slices.Clone(child), w.Name, "-q", "--variant", string(v))
-	for _, n := range w.Uses {
-		c.Argv = append(c.Argv, "--"+n, p.Value(n))
-	}
+	c.Argv = append(slices.Clone(child), wc.Args()...)
 	c.Probe = true
 	return c, nil
-}
-
-// expectedTime is a rough guess of one run's wall time from the bytes it
-// moves (lines of about 14 bytes, or the generated input) at a nominal
-// 20MB/s, or at the throttled sink's rate when that is slower. It only
-// balances shards (harness.Shard); nothing reports it.
-func expectedTime(p workloads.Params) time.Duration {
-	bytes := float64(p.Lines)*14 + float64(p.InputSize)
-	secs := bytes / 20e6
-	if p.Rate > 0 {
-		secs = max(secs, float64(p.InputSize)/float64(p.Rate))
-	}
-	return time.Duration(secs * float64(time.Second))
 }
 
 // shellWords are first words that need a shell: its builtins and keywords.

@@ -165,11 +165,15 @@ func tuneWorkloadCells(name string, pf *workloads.ParamFlags, hwms []*int, memli
 	if !hasHWM {
 		return nil, fmt.Errorf("--workload %s does not take --hwm", name)
 	}
-	p, err := pf.Params(w, true)
+	suite, err := workloads.Suite([]*workloads.Workload{w}, []workloads.Variant{workloads.Drain}, hwms, func(w *workloads.Workload) (workloads.Params, error) {
+		p, err := pf.Params(w, true)
+		if err != nil {
+			return p, err
+		}
+		p.Sink, err = checkSink(p.Sink)
+		return p, err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if p.Sink, err = checkSink(p.Sink); err != nil {
 		return nil, err
 	}
 	exe, err := os.Executable()
@@ -181,10 +185,8 @@ func tuneWorkloadCells(name string, pf *workloads.ParamFlags, hwms []*int, memli
 		fmt.Fprintln(stderr, "note:", note)
 	}
 	var cells []harness.Cell
-	for _, h := range hwms {
-		q := p
-		q.HWM = h
-		c, err := workloadCell(child, w, workloads.Drain, q, memlimit)
+	for _, wc := range suite {
+		c, err := harnessCell(child, wc, memlimit)
 		if err != nil {
 			return nil, err
 		}
