@@ -584,6 +584,24 @@ func TestShellGrandchildIsCapped(t *testing.T) {
 	}
 }
 
+// A process forked after the run's last full sample is found by the
+// watchdog's own look at the tree (every few milliseconds), not only at
+// the next sample: with a minute between samples, a grandchild started
+// 50ms in that outgrows the cap still makes the run oom.
+func TestWatchdogFindsLateGrandchild(t *testing.T) {
+	c := Cell{Bench: "Cmd", Workload: "cmd", Argv: []string{"sh", "-c", "sleep 0.05; " + testExe(t) + "; true"},
+		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
+	cfg := baseConfig(c)
+	cfg.MemLimit, cfg.HardLimit, cfg.Interval, cfg.Timeout = 32<<20, 64<<20, time.Minute, 30*time.Second
+	r := runOne(t, cfg)
+	if r.Outcome != results.OOM || r.WallSeconds > 20 {
+		t.Fatalf("outcome %s after %.1fs, peak %s: the late grandchild outgrew the cap unseen", r.Outcome, r.WallSeconds, size.Human(r.PeakRSSBytes))
+	}
+	if r.PeakRSSBytes < cfg.HardLimit {
+		t.Errorf("peak RSS %s below the %s cap it crossed", size.Human(r.PeakRSSBytes), size.Human(cfg.HardLimit))
+	}
+}
+
 // A grandchild that leaves the process group (setsid) does not outlive
 // the run: the harness is its subreaper and kills it.
 func TestSetsidGrandchildDoesNotOutlive(t *testing.T) {

@@ -22,8 +22,12 @@
 // variant, 5 times each (enough for the gate's significance test),
 // interleaved (rep 0 of every cell, then rep 1, …) after a short warm-up,
 // each in its own child process with GOMEMLIMIT=128MiB (the seed's
-// --max-old-space-size=128) and a hard cap at 1.5× that: a watchdog kills a
-// child whose RSS crosses the cap and records outcome oom. The child is the
+// --max-old-space-size=128) and a hard cap at 1.25× that (160MiB, a
+// container whose GOMEMLIMIT is 80% of its limit): a watchdog kills a
+// child whose RSS crosses the cap and records outcome oom. The defaults
+// are sized to finish in about half a minute on 2 cores, as a CI gate
+// needs: for a longer, quieter measurement raise --count (10) and the
+// pipelines' --input-size (64MiB). The child is the
 // lean bpbench-workload, which carries none of bpbench's reporting code:
 // beside bpbench (go install ./cmd/... installs both), or built on demand
 // into the user's cache when bpbench runs from its source tree (go run
@@ -35,7 +39,7 @@
 //	--variant V             drain, naive, drain-on, both (drain and naive) or all (default)
 //	--count N               runs per cell (default 5)
 //	--memlimit SIZE         GOMEMLIMIT for Go children, --max-old-space-size for node (default 128MiB)
-//	--hard-limit SIZE       RSS cap enforced by the watchdog (default 1.5 × memlimit)
+//	--hard-limit SIZE       RSS cap enforced by the watchdog (default 1.25 × memlimit)
 //	--interval DUR          sampling interval (default 5ms)
 //	--timeout DUR           per-run limit, outcome timeout (default 2m; 0 for none)
 //	--out DIR               output folder (default bpbench-out)
