@@ -3,6 +3,7 @@ package streamcore_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -216,5 +217,38 @@ func benchWrites[T any](b *testing.B, ctx context.Context, w *streamcore.Writabl
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkLineProducer is the producer's share of the million-line
+// writer: one "line i\n" per op, written as lineWriters' producers write
+// it, into a sink that drops it, beside the same writes into a bufio.Writer
+// on io.Discard. It leaves out the sink's system calls and most handoffs to
+// the stream's goroutine, which BenchmarkMillionLineWriter includes and
+// which make it noisy on a shared machine. Compare with benchstat -col /impl.
+func BenchmarkLineProducer(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=bufio", func(b *testing.B) {
+		bw := bufio.NewWriterSize(io.Discard, 64<<10)
+		var scratch [20]byte
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			bw.WriteString("line ")
+			bw.Write(strconv.AppendInt(scratch[:0], int64(i), 10))
+			bw.WriteByte('\n')
+			i++
+		}
+	})
+	for _, lw := range lineWriters {
+		if lw.allocate {
+			continue
+		}
+		b.Run("impl=streamcore-"+lw.name, func(b *testing.B) {
+			w := newDiscard[[]byte](b, streamcore.WritableOptions{})
+			write := lw.make(w)
+			i := 0
+			benchWrites(b, ctx, w, func() bool { i++; return write(i) })
+		})
 	}
 }

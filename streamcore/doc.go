@@ -96,6 +96,16 @@
 // returns (io.Writer's rule). Errors are sticky and the first one wins, as
 // with bufio.Writer.
 //
+// A chunk a Readable hands out belongs to whoever receives it. OpenFile's
+// source and NewGzip's output reuse a chunk's buffer in one case only (B5):
+// the chunk was piped to a single destination, no other data listener saw
+// it, the destination is a byte-mode Writable[[]byte] (whose sink keeps
+// nothing, by the rule above) or a gzip or gunzip transform (which copy
+// their input), and the destination's write of the chunk has called back.
+// Read, Next or Unshift on such a Readable ends the reuse for good. A file
+// piped through gzip into a file therefore reads and compresses into a few
+// buffers instead of allocating every chunk.
+//
 // # Differences from Node
 //
 // Go has no event loop, so "asynchronously" means "on the stream's

@@ -48,7 +48,10 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 			}
 		})
 		src.mu.Lock()
-		addListener(&src.mu, &src.onData, src.pipeData)
+		// Added by hand, not with addListener: lending (lend.go) needs to
+		// know the listener, and it is never removed.
+		src.pipeListener = &listener[func(T)]{src.pipeData}
+		src.onData = append(src.onData, src.pipeListener)
 		src.mu.Unlock()
 	}
 	if dst.NeedDrain() {

@@ -93,7 +93,13 @@ type Readable[T any] struct {
 	pipes       []*pipeDest[T]
 	pipeScratch []*pipeDest[T]
 	piped       bool // the pipe listeners are installed
-	awaitDrain  int  // destinations that returned false and have not drained
+	// pipeListener is the data listener all pipes share, once installed.
+	pipeListener *listener[func(T)]
+	awaitDrain   int // destinations that returned false and have not drained
+
+	// pool, if not nil, is the pool the Source lends its chunks from (see
+	// lend.go); nil once a paused-mode read ended lending.
+	pool *chunkPool
 }
 
 // NewReadable returns a Readable fed by src. Nothing is read until a
@@ -108,6 +114,9 @@ func NewReadable[T any](src Source[T], opts ReadableOptions) (*Readable[T], erro
 		return nil, err
 	}
 	r := &Readable[T]{src: src, size: size, object: opts.ObjectMode, hwm: hwm, done: make(chan struct{})}
+	if l, ok := any(src).(chunkLender); ok && !opts.ObjectMode {
+		r.pool = l.lentChunks()
+	}
 	r.cond.L = &r.mu
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
@@ -190,6 +199,7 @@ func (r *Readable[T]) Unshift(chunk T) error {
 	if r.destroyed {
 		return r.failErr()
 	}
+	r.stopLendingLocked()
 	r.buf = append(r.buf, chunk)
 	copy(r.buf[1:], r.buf)
 	r.buf[0] = chunk
@@ -233,6 +243,7 @@ func (r *Readable[T]) Read(n int) (chunk T, ok bool) {
 		// source is asked for enough to satisfy the read.
 		r.hwm = nextPow2(int64(n))
 	}
+	r.stopLendingLocked()
 	r.startLocked()
 	if len(r.buf) == 0 {
 		r.noteEmptyLocked()
@@ -306,6 +317,7 @@ func (r *Readable[T]) Next(ctx context.Context) (T, error) {
 	var zero T
 	for {
 		r.mu.Lock()
+		r.stopLendingLocked()
 		r.startLocked()
 		if r.destroyed && !r.endEmitted {
 			// Destroyed before its end: whatever was buffered is gone, so
@@ -492,6 +504,16 @@ func (r *Readable[T]) run() {
 				r.noteEmptyLocked()
 			}
 			fns := r.onData
+			if r.pool != nil {
+				if p, release := r.lendLocked(c, fns); p != nil {
+					r.mu.Unlock()
+					if !p.dst.writeRef(c, release) {
+						r.awaitPipeDrain(p)
+					}
+					r.mu.Lock()
+					continue
+				}
+			}
 			r.mu.Unlock()
 			for _, l := range fns {
 				l.fn(c)

@@ -7,13 +7,23 @@ import (
 	"time"
 )
 
-// maxCoalesce bounds the bytes a WriterSink joins into one underlying Write.
-const maxCoalesce = 1 << 20
+const (
+	// maxCoalesce bounds the bytes a WriterSink joins into one underlying
+	// Write.
+	maxCoalesce = 1 << 20
+	// directWrite: a WriterSink writes chunks of at least this size as they
+	// are instead of copying them into its buffer. Copying a big chunk costs
+	// more than the call it saves, and on another core than the producer's
+	// it also takes the chunk's cache lines away from the producer, which is
+	// about to reuse that memory (the byte path's slabs).
+	directWrite = 8 << 10
+)
 
 // WriterSink delivers byte chunks to an io.Writer. As a BatchSink it joins
-// a batch into one buffer (reused between batches) and writes it with as few
-// calls as possible, like Node's writev to a file. If the writer is an
-// io.Closer it is closed when the stream closes.
+// the small chunks of a batch into one buffer (reused between batches) and
+// writes chunks of 8 KiB or more as they are, in order, approximating
+// Node's writev to a file with few calls and no copy of large chunks. If the
+// writer is an io.Closer it is closed when the stream closes.
 type WriterSink struct {
 	w   io.Writer
 	buf []byte
@@ -28,7 +38,8 @@ func (s *WriterSink) Write(_ context.Context, chunk []byte) error {
 	return err
 }
 
-// WriteBatch joins chunks and writes them in pieces of at most 1 MiB.
+// WriteBatch writes chunks in order: runs of chunks under 8 KiB joined, in
+// pieces of at most 1 MiB, and larger chunks with a call of their own.
 func (s *WriterSink) WriteBatch(_ context.Context, chunks [][]byte) error {
 	for _, c := range chunks {
 		if len(s.buf)+len(c) > maxCoalesce && len(s.buf) > 0 {
@@ -36,7 +47,10 @@ func (s *WriterSink) WriteBatch(_ context.Context, chunks [][]byte) error {
 				return err
 			}
 		}
-		if len(c) >= maxCoalesce {
+		if len(c) >= directWrite {
+			if err := s.flush(); err != nil {
+				return err
+			}
 			if _, err := s.w.Write(c); err != nil {
 				return err
 			}
@@ -136,8 +150,26 @@ func OpenFile(path string, opts FileOptions) (*Readable[[]byte], error) {
 // ReaderSource is a Source that reads an io.Reader in chunks of up to the
 // requested size (at least 16 KiB), and closes it with the stream if it is
 // an io.Closer.
+//
+// A chunk it pushes belongs to whoever receives it (a data listener, Read,
+// Next), as with any Readable. Only when its Readable pipes a chunk to a
+// single destination, with no other data listener, and that destination is
+// a byte-mode Writable[[]byte] (whose sink must not keep chunks) or a gzip
+// or gunzip transform, does the source read into that chunk's buffer again,
+// after the destination's write of it has called back (B5). Using Read,
+// Next or Unshift on the Readable ends this reuse for good. So a file piped
+// into a file or a gzip stream reads into a few buffers instead of
+// allocating every chunk.
 type ReaderSource struct {
-	R io.Reader
+	R    io.Reader
+	pool *chunkPool
+}
+
+func (s *ReaderSource) lentChunks() *chunkPool {
+	if s.pool == nil {
+		s.pool = &chunkPool{}
+	}
+	return s.pool
 }
 
 // Read reads one chunk and pushes it; at io.EOF it ends the stream, and on
@@ -146,10 +178,13 @@ func (s *ReaderSource) Read(_ context.Context, r *Readable[[]byte], n int) {
 	if n < 16<<10 {
 		n = 16 << 10
 	}
-	buf := make([]byte, n)
+	buf := s.pool.get(n)
 	m, err := s.R.Read(buf)
 	if m > 0 {
+		s.pool.lend(buf[:m:m], buf)
 		r.Push(buf[:m:m])
+	} else {
+		s.pool.put(buf)
 	}
 	switch {
 	case err == io.EOF:

@@ -173,6 +173,36 @@ func TestWriterSink(t *testing.T) {
 	}
 }
 
+// ctRecordingWriter keeps the first byte's address of every Write.
+type ctRecordingWriter struct {
+	bytes.Buffer
+	firsts []*byte
+}
+
+func (c *ctRecordingWriter) Write(p []byte) (int, error) {
+	c.firsts = append(c.firsts, &p[0])
+	return c.Buffer.Write(p)
+}
+
+// WriterSink writes chunks of 8 KiB or more as they are, without copying
+// them into its buffer; the small chunks around them are still joined, and
+// the order is kept.
+func TestWriterSink_LargeChunksUncopied(t *testing.T) {
+	var out ctRecordingWriter
+	s := streamcore.NewWriterSink(&out)
+	big := bytes.Repeat([]byte{'x'}, 64<<10)
+	batch := [][]byte{ctB("a"), ctB("b"), big, ctB("c"), big[:8<<10], ctB("d")}
+	if err := s.WriteBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if want := string(bytes.Join(batch, nil)); out.String() != want {
+		t.Fatal("batch written out of order")
+	}
+	if len(out.firsts) != 5 || out.firsts[1] != &big[0] || out.firsts[3] != &big[0] {
+		t.Fatalf("%d calls, want 5 with the large chunks passed as they are", len(out.firsts))
+	}
+}
+
 func TestFiles(t *testing.T) {
 	dir := t.TempDir()
 	// Open errors come back from the constructors (a documented choice).

@@ -71,6 +71,9 @@ func asT[T any](b []byte) T      { return *(*T)(unsafe.Pointer(&b)) }
 // under the lock and everything the producer wrote is published. Called
 // with p not yet written; returns Write's result.
 func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
+	if cb == nil && w.p.writeFastEnds(p) {
+		return true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	pr := &w.p
@@ -237,6 +240,14 @@ func (w *Writable[T]) publishCBLocked(cb func(error)) {
 // enqueueLocked appends one chunk to the queue (the locked path's write).
 func (w *Writable[T]) enqueueLocked(chunk T, n int64, cb func(error)) {
 	w.mergeable = false
+	if n := len(w.queue); n == cap(w.queue) && n >= queueDoubling {
+		// Grow a long queue by doubling, not by append's quarter: a
+		// producer that ignores backpressure then copies its queue about
+		// once in all instead of four times, into fresh memory each time.
+		q := make([]T, n, 2*n)
+		copy(q, w.queue)
+		w.queue = q
+	}
 	w.queue = append(w.queue, chunk)
 	if cb != nil || len(w.cbs) > 0 {
 		w.cbs = padCallbacks(w.cbs, len(w.queue)-1)
@@ -247,6 +258,10 @@ func (w *Writable[T]) enqueueLocked(chunk T, n int64, cb func(error)) {
 		w.wake()
 	}
 }
+
+// queueDoubling is the queue length from which enqueueLocked grows it by
+// doubling.
+const queueDoubling = 1024
 
 // dropUnpublishedLocked forgets writes the producer made after the stream
 // was ended or destroyed without its knowing: they fail like any buffered

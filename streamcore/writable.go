@@ -15,6 +15,10 @@ import (
 // cancelled when the stream is destroyed, so a sink that blocks (a slow
 // socket, a throttle) should give up when it is done.
 //
+// A Sink must not keep a []byte chunk after returning from the call that
+// handed it over (io.Writer's rule): the stream reuses that memory, for
+// its slabs and for chunks lent by a piped file or gzip source (B5).
+//
 // A Sink may also implement BatchSink (Node's _writev), Finaler (_final) and
 // io.Closer (called once when the stream closes, after finish or destroy:
 // Node's _destroy).
@@ -103,7 +107,12 @@ type Writable[T any] struct {
 	slabs      bool
 	joins      bool
 	batchBytes int64
-	_          [64]byte
+	// releases: the sink keeps no chunk once it has returned from it, so a
+	// pipe may lend it pooled chunks and reuse each once its write has
+	// called back (see lend.go). Byte-path streams, whose sinks must not keep
+	// chunks, and the gzip transforms.
+	releases bool
+	_        [64]byte
 
 	// p is the producer's state (see producer); on its own cache lines.
 	p producer
@@ -184,6 +193,7 @@ func newWritable[T any](sink Sink[T], opts WritableOptions, copy bool) (*Writabl
 	w.batch, _ = sink.(BatchSink[T])
 	if _, ok := any(sink).(Sink[[]byte]); ok && copy && !opts.ObjectMode {
 		w.slabs = true
+		w.releases = true
 		_, w.joins = any(sink).(ByteStreamSink)
 		w.batchBytes = min(maxBatchBytes, hwm/4)
 	}
@@ -208,6 +218,7 @@ func (w *Writable[T]) chunkSize(c T) int64 {
 // may reuse at once; most writes take no lock (see "When bytes reach the
 // sink" in the package doc).
 func (w *Writable[T]) Write(chunk T) bool {
+	// The budget is 0 unless this is the byte path, where T is []byte.
 	if w.p.budget > 0 && w.p.writeFast(asBytes(&chunk)) {
 		return true
 	}
@@ -219,12 +230,17 @@ func (w *Writable[T]) Write(chunk T) bool {
 // without converting it first. On a stream of any other chunk type it fails
 // like a nil chunk in object mode, destroying the stream.
 func (w *Writable[T]) WriteString(s string) bool {
+	if w.p.budget > 0 && w.p.writeFast(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return true
+	}
+	return w.writeString(s)
+}
+
+// writeString is WriteString past the fast path; kept apart so that the
+// fast path stays small.
+func (w *Writable[T]) writeString(s string) bool {
 	if w.slabs {
-		b := unsafe.Slice(unsafe.StringData(s), len(s))
-		if w.p.budget > 0 && w.p.writeFast(b) {
-			return true
-		}
-		return w.writeBytes(b, nil)
+		return w.writeBytes(unsafe.Slice(unsafe.StringData(s), len(s)), nil)
 	}
 	switch any(*new(T)).(type) {
 	case string:
@@ -239,18 +255,31 @@ func (w *Writable[T]) WriteString(s string) bool {
 }
 
 // writeFast is Write's fast path: it appends p to the current slab if the
-// budget allows, without a lock.
+// budget allows, without a lock. It is small enough to be inlined into
+// Write and WriteString; sinks that keep chunk boundaries take writeFastEnds.
 func (pr *producer) writeFast(p []byte) bool {
-	if len(p) >= pr.budget || pr.stop.Load() || pr.ends != nil && len(pr.ends) == cap(pr.ends) {
+	if len(p) >= pr.budget || pr.ends != nil || pr.stop.Load() {
 		return false
 	}
 	pr.budget -= len(p)
 	n := len(pr.slab)
 	pr.slab = pr.slab[:n+len(p)]
 	copy(pr.slab[n:], p)
-	if pr.ends != nil {
-		pr.ends = append(pr.ends, int32(len(pr.slab)))
+	pr.writes++
+	return true
+}
+
+// writeFastEnds is writeFast for a sink that takes chunks one by one: it
+// also records where the chunk ends. writeBytes tries it before the lock.
+func (pr *producer) writeFastEnds(p []byte) bool {
+	if len(p) >= pr.budget || pr.ends == nil || len(pr.ends) == cap(pr.ends) || pr.stop.Load() {
+		return false
 	}
+	pr.budget -= len(p)
+	n := len(pr.slab)
+	pr.slab = pr.slab[:n+len(p)]
+	copy(pr.slab[n:], p)
+	pr.ends = append(pr.ends, int32(len(pr.slab)))
 	pr.writes++
 	return true
 }

@@ -29,18 +29,21 @@
 // # What the tight loop does in Go
 //
 // In Node the seed's loop dies under --max-old-space-size=128 because the
-// loop never yields, so nothing drains until it ends. In Go the sink's
-// goroutine drains in parallel, so the naive loop grows only by the
-// difference between producing a line (about 100ns) and one write system
-// call per line to /dev/null (about 0.5-1µs). Measured with bpbench run on
-// the 2-core development machine (2026-11-22), the naive loop under
-// GOMEMLIMIT=128MiB grows at 65-80MiB/s and would peak at 250-290MiB RSS
-// if nothing stopped it (360-400MiB with no GOMEMLIMIT); it crosses the
-// default hard cap (1.5 × memlimit = 192MiB) after about 2.1s in every
-// run, but a 2 × memlimit cap (256MiB) in only 2 runs of 3. The drain
-// variant stays at 11MiB RSS with at most HWM + one line buffered.
+// loop never yields, so nothing drains until it ends. The Go workload
+// models that event loop with a Cooperative stream: its sink runs only
+// while a producer waits in WaitDrain (or the stream ends). The drain
+// variant waits at every false, so the sink empties the buffer in one
+// batched write to /dev/null and the loop reuses its line blocks; the
+// naive variant never waits, so every line stays queued: about 29 bytes
+// each (the line and its string header in the queue, which grows by
+// doubling), against Node's 50-60 (a string and a {chunk, encoding,
+// callback} record). Under GOMEMLIMIT=128MiB the collector runs back to
+// back once the live heap passes the limit, and the default hard cap
+// (1.25 × memlimit = 160MiB) kills the naive run with about 3 million of
+// its 5 million lines buffered, in every run.
 //
 // No workload sleeps or pads its producer: the naive variants are slow or
 // fast only by what their sinks really cost. Workloads import streamcore
-// only; the harness observes them through Env.Track.
+// and the results' name types only; the harness observes them through
+// Env.Track, and runs the cells Suite expands.
 package workloads
