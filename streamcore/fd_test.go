@@ -8,7 +8,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -176,17 +175,7 @@ func TestFiles_L2_NoDescriptorLeft(t *testing.T) {
 	}
 
 	// The successful run produced a valid gzip of the input.
-	f, err := os.Open(filepath.Join(dir, "ok.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(back, data) {
-		t.Fatalf("round trip through files: %d bytes, %v", len(back), err)
+	if back := ctGunzip(t, filepath.Join(dir, "ok.gz")); !bytes.Equal(back, data) {
+		t.Fatalf("round trip through files: %d bytes, want %d", len(back), len(data))
 	}
 }
