@@ -11,6 +11,7 @@ import (
 	"errors"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/bpbench/bpbench/streamcore"
 )
@@ -472,6 +473,62 @@ func TestReadable_R7_StreamEndPaused(t *testing.T) {
 		ctWait(t, ended, "end")
 		if n := src.count(); n != 1 {
 			t.Errorf("source asked %d times, want 1", n)
+		}
+	})
+}
+
+// TestPipe_P8_PipeEndedSource: a source whose data went to an earlier
+// listener and that has ended, piped afterwards, ends the destination at
+// once (checked against node 20: the destination finishes), leaves a
+// KeepOpen destination open, and Pipeline over it completes instead of
+// waiting for an end that has passed.
+func TestPipe_P8_PipeEndedSource(t *testing.T) {
+	ended := func(t *testing.T) *streamcore.Readable[[]byte] {
+		src, err := streamcore.FromSlice([][]byte{[]byte("a"), []byte("b")}, streamcore.ReadableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		src.OnData(func(c []byte) { got += len(c) })
+		<-src.Done()
+		if !src.Ended() || got != 2 {
+			t.Fatalf("source not ended after its data (%d bytes)", got)
+		}
+		return src
+	}
+	t.Run("pipe", func(t *testing.T) {
+		src := ended(t)
+		dst := ctNewW(t, newCtSink[[]byte](nil, false), 16)
+		streamcore.Pipe(src, dst, streamcore.PipeOptions{})
+		select {
+		case <-dst.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the destination of an ended source never finished")
+		}
+		if !dst.Finished() {
+			t.Errorf("destination closed without finishing: %v", dst.Err())
+		}
+	})
+	t.Run("keep open", func(t *testing.T) {
+		src := ended(t)
+		dst := ctNewW(t, newCtSink[[]byte](nil, false), 16)
+		defer dst.Destroy(nil)
+		streamcore.Pipe(src, dst, streamcore.PipeOptions{KeepOpen: true})
+		time.Sleep(20 * time.Millisecond)
+		if dst.Ended() {
+			t.Error("a KeepOpen destination was ended")
+		}
+		if !dst.Write([]byte("x")) {
+			t.Error("the KeepOpen destination refuses writes")
+		}
+	})
+	t.Run("pipeline", func(t *testing.T) {
+		src := ended(t)
+		dst := ctNewW(t, newCtSink[[]byte](nil, false), 16)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := streamcore.Pipeline(ctx, src, dst); err != nil {
+			t.Fatalf("Pipeline over an ended source: %v", err)
 		}
 	})
 }

@@ -20,7 +20,8 @@ type pipeDest[T any] struct {
 // never buffers more than its highWaterMark plus one chunk (if dst already
 // awaits a drain when piped, src waits for it first). With several
 // destinations src waits for every one to drain (P3). When src ends, dst is
-// ended unless opts.KeepOpen (P2). dst closing or finishing unpipes it (P4).
+// ended unless opts.KeepOpen (P2); if src has already ended, dst is ended
+// at once (P8). dst closing or finishing unpipes it (P4).
 //
 // A bare Pipe does not clean up on errors (P5, as in Node): if src fails,
 // dst is neither ended nor destroyed, and a file behind it stays open. Use
@@ -32,12 +33,26 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 		dst.onFinishRemovable(func() { src.Unpipe(dst) }),
 	}
 	src.mu.Lock()
+	if src.endEmitted {
+		// As in Node, piping a source that has already ended ends the
+		// destination at once (unless KeepOpen), instead of waiting for an
+		// end that has come and gone (P8).
+		src.mu.Unlock()
+		for _, rm := range p.cleanup {
+			rm()
+		}
+		if p.end {
+			dst.End(nil)
+		}
+		return
+	}
 	first := len(src.pipes) == 0 && !src.piped
 	src.pipes = append(src.pipes, p)
 	src.piped = true
-	src.mu.Unlock()
 	if first {
-		src.OnEnd(func() {
+		// Both under the lock that also sees endEmitted: the end cannot
+		// slip between the check above and these listeners.
+		src.onEnd = append(src.onEnd, func() {
 			src.mu.Lock()
 			pipes := append([]*pipeDest[T](nil), src.pipes...)
 			src.mu.Unlock()
@@ -47,13 +62,12 @@ func Pipe[T any](src *Readable[T], dst *Writable[T], opts PipeOptions) {
 				}
 			}
 		})
-		src.mu.Lock()
 		// Added by hand, not with addListener: lending (lend.go) needs to
 		// know the listener, and it is never removed.
 		src.pipeListener = &listener[func(T)]{src.pipeData}
 		src.onData = append(src.onData, src.pipeListener)
-		src.mu.Unlock()
 	}
+	src.mu.Unlock()
 	if dst.NeedDrain() {
 		// As in Node, a destination that already asked to slow down gets
 		// nothing until it drains.
