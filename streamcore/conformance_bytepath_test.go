@@ -7,6 +7,7 @@ package streamcore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,45 @@ func TestBytePath_B2_WhenBytesReachTheSink(t *testing.T) {
 		g.expect(t, "batch:f,g").reply <- nil
 		ctAnswerUntil(t, w.Done(), g)
 	})
+}
+
+// B2's batch size: while the sink is busy, the producer hands its writes
+// over once they reach half the highWaterMark, at most 32 KiB; less stays
+// in the producer's batch until Flush, a false return or End.
+func TestBytePath_B2_BatchSize(t *testing.T) {
+	for _, tc := range []struct{ hwm, batch int }{{16 << 10, 8 << 10}, {64 << 10, 32 << 10}, {1 << 20, 32 << 10}} {
+		t.Run(fmt.Sprintf("hwm=%d", tc.hwm), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newCtSink[[]byte](nil, true)
+				w := ctNewW(t, g, tc.hwm)
+				w.Write(ctB("a"))
+				a := g.expect(t, "write:a") // idle: at once
+				w.Write(ctB("b"))           // queued; the producer's batch starts after it
+				a.reply <- nil
+				g.expect(t, "write:b").reply <- nil
+				chunk := bytes.Repeat([]byte{'x'}, 1<<10)
+				for range tc.batch/len(chunk) - 1 {
+					if !w.Write(chunk) {
+						t.Fatal("false below the highWaterMark")
+					}
+				}
+				synctest.Wait()
+				g.none(t) // one KiB short of a full batch: held
+				w.Write(chunk)
+				c := g.next(t)
+				n := 0
+				for _, ch := range c.chunks {
+					n += len(ch)
+				}
+				if n != tc.batch {
+					t.Fatalf("handed over %d bytes at a full batch; want %d", n, tc.batch)
+				}
+				c.reply <- nil
+				w.End(nil)
+				ctAnswerUntil(t, w.Done(), g)
+			})
+		})
+	}
 }
 
 // B3: WriteString copies a string into a Writable[[]byte] without

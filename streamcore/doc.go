@@ -67,8 +67,8 @@
 //
 // The rule for when bytes reach the sink: a write that finds the stream
 // idle is handed over at once; while the sink is busy with earlier writes,
-// writes are collected and handed over when the batch is full (hwm/4, at
-// most 16 KiB), when a write returns false, and at Flush, Uncork, End and
+// writes are collected and handed over when the batch is full (hwm/2, at
+// most 32 KiB), when a write returns false, and at Flush, Uncork, End and
 // Close. A producer that writes a little and then stops without ending the
 // stream should call Flush, as with bufio.Writer. Length and Stats count
 // what has been handed over. Sinks that implement ByteStreamSink (files,

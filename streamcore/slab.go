@@ -24,8 +24,8 @@ const (
 	// backpressure may have needed many, and they are not kept after it.
 	maxFreeSlabs = 4
 	// maxBatchBytes caps the bytes the producer writes between two
-	// publications (smaller highWaterMarks use hwm/4).
-	maxBatchBytes = 16 << 10
+	// publications (smaller highWaterMarks use hwm/2).
+	maxBatchBytes = 32 << 10
 )
 
 // ByteStreamSink is implemented by byte sinks for which chunk boundaries

@@ -195,7 +195,7 @@ func newWritable[T any](sink Sink[T], opts WritableOptions, copy bool) (*Writabl
 		w.slabs = true
 		w.releases = true
 		_, w.joins = any(sink).(ByteStreamSink)
-		w.batchBytes = min(maxBatchBytes, hwm/4)
+		w.batchBytes = min(maxBatchBytes, hwm/2)
 	}
 	w.cond.L = &w.mu
 	w.ctx, w.cancel = context.WithCancel(context.Background())
