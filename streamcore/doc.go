@@ -129,6 +129,11 @@
 //     references, since their chunks already belong to the streams.
 //   - Writable's producer methods are for one goroutine at a time (B4); in
 //     Node there is only one.
+//   - OnData and Resume start the flow at once, on the stream's goroutine;
+//     Node starts it on the next tick, so consumers attached in the same
+//     synchronous block all see the first chunk. Attach every consumer
+//     (Pipe, OnData, OnEnd) before the one that starts the flow; a Pipe
+//     from a source that has already ended ends its destination (P8).
 //   - Opening a file reports its error from CreateFile or OpenFile instead
 //     of as an error event.
 //   - Only OnData, OnReadable and OnDrain return a function that removes
