@@ -50,20 +50,7 @@ func runIn(t *testing.T, dir, name string, v Variant, p Params) streamcore.Stats
 func TestMillionLineWriterDrainWritesExactLines(t *testing.T) {
 	dir := t.TempDir()
 	s := runIn(t, dir, "million-line-writer", Drain, Params{})
-	f, err := os.Open(filepath.Join(dir, "big-output.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	i := 0
-	for sc.Scan() {
-		if want := "line " + strconv.Itoa(i); sc.Text() != want {
-			t.Fatalf("line %d is %q, want %q", i, sc.Text(), want)
-		}
-		i++
-	}
-	if i != 1_000_000 {
+	if i := exactLines(t, filepath.Join(dir, "big-output.txt")); i != 1_000_000 {
 		t.Fatalf("%d lines, want 1000000", i)
 	}
 	if s.Writes != 1_000_000 {
@@ -377,7 +364,16 @@ func TestTightLoopDrainLinesIntact(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.txt")
 	s := runIn(t, dir, "tight-loop-5m", Drain, Params{Lines: 300_000, Sink: out})
-	f, err := os.Open(out)
+	if i := exactLines(t, out); i != 300_000 || s.Drains == 0 {
+		t.Fatalf("%d lines after %d drains; want 300000 lines and some drains", i, s.Drains)
+	}
+}
+
+// exactLines checks that the file at path holds "line 0", "line 1", … in
+// order and returns how many.
+func exactLines(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +386,5 @@ func TestTightLoopDrainLinesIntact(t *testing.T) {
 		}
 		i++
 	}
-	if i != 300_000 || s.Drains == 0 {
-		t.Fatalf("%d lines after %d drains; want 300000 lines and some drains", i, s.Drains)
-	}
+	return i
 }

@@ -191,16 +191,12 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		}
 	}
 	used := map[string]bool{}
+	params := checkedParams(pf, false)
 	suite, err := workloads.Suite(selected, o.variants, hwms, func(w *workloads.Workload) (workloads.Params, error) {
 		for _, n := range w.Uses {
 			used[n] = true
 		}
-		p, err := pf.Params(w, false)
-		if err != nil {
-			return p, err
-		}
-		p.Sink, err = checkSink(p.Sink)
-		return p, err
+		return params(w)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -243,6 +239,19 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		return nil, notes, errors.New("nothing to run: the selected workloads have none of the selected variants (bpbench list shows them)")
 	}
 	return cells, notes, nil
+}
+
+// checkedParams gives a workload's parameters from the flags (tune: as
+// bpbench tune reads them), its sink checked.
+func checkedParams(pf *workloads.ParamFlags, tune bool) func(*workloads.Workload) (workloads.Params, error) {
+	return func(w *workloads.Workload) (workloads.Params, error) {
+		p, err := pf.Params(w, tune)
+		if err != nil {
+			return p, err
+		}
+		p.Sink, err = checkSink(p.Sink)
+		return p, err
+	}
 }
 
 // harnessCell is how the harness runs a workload's cell: a Go workload as

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,21 +159,10 @@ func tuneWorkloadCells(name string, pf *workloads.ParamFlags, hwms []*int, memli
 	if w.External() || !w.HasVariant(workloads.Drain) {
 		return nil, fmt.Errorf("--workload %s has no drain-aware Go variant with a highWaterMark to tune; tune your own program with --cmd 'CMD {hwm}'", name)
 	}
-	hasHWM := false
-	for _, u := range w.Uses {
-		hasHWM = hasHWM || u == workloads.PHWM
-	}
-	if !hasHWM {
+	if !slices.Contains(w.Uses, workloads.PHWM) {
 		return nil, fmt.Errorf("--workload %s does not take --hwm", name)
 	}
-	suite, err := workloads.Suite([]*workloads.Workload{w}, []workloads.Variant{workloads.Drain}, hwms, func(w *workloads.Workload) (workloads.Params, error) {
-		p, err := pf.Params(w, true)
-		if err != nil {
-			return p, err
-		}
-		p.Sink, err = checkSink(p.Sink)
-		return p, err
-	})
+	suite, err := workloads.Suite([]*workloads.Workload{w}, []workloads.Variant{workloads.Drain}, hwms, checkedParams(pf, true))
 	if err != nil {
 		return nil, err
 	}
