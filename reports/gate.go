@@ -91,7 +91,7 @@ func (o *GateOptions) ParseThreshold(s string) error {
 	unit, pct, ok := strings.Cut(s, "=")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(pct, "%"), 64)
 	if !ok || unit == "" || err != nil || v < 0 || !strings.HasSuffix(pct, "%") {
-		return fmt.Errorf("--threshold %q: write UNIT=PERCENT, e.g. peak-RSS-B=10%%", s)
+		return errorf(ErrBadOption, "--threshold %q: write UNIT=PERCENT, e.g. peak-RSS-B=10%%", s)
 	}
 	if o.Thresholds == nil {
 		o.Thresholds = map[string]float64{}
@@ -141,7 +141,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 			for _, t := range cmp.Tables {
 				units = append(units, t.Unit)
 			}
-			return nil, fmt.Errorf("--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
+			return nil, errorf(ErrBadOption, "--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
 		}
 	}
 	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp}
@@ -173,7 +173,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	}
 
 	if v.Compared == 0 {
-		return nil, fmt.Errorf("no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
+		return nil, errorf(ErrIncomparable, "no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
 	}
 
 	// Metrics.

@@ -29,7 +29,7 @@ func ParseFormat(s string, allowed ...string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("--format %q: choose one of %s", s, strings.Join(allowed, ", "))
+	return "", errorf(ErrBadOption, "--format %q: choose one of %s", s, strings.Join(allowed, ", "))
 }
 
 // betterWord describes a unit's direction for a table heading.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,20 +225,26 @@ func TestLoadRefusesBadInput(t *testing.T) {
 	data, _ := os.ReadFile(csvPath)
 	os.WriteFile(csvPath, data[:len(data)-20], 0o644)
 	os.MkdirAll(filepath.Join(dir, "empty"), 0o755)
-	for name, c := range map[string]struct{ path, want string }{
-		"garbage":     {write("garbage.txt", "hello\nworld\n"), "has no benchmark results"},
-		"bad line":    {write("bad.txt", "BenchmarkX 1 2 ns/op extra\n"), "not Go benchmark format"},
-		"missing":     {filepath.Join(dir, "nope"), "cannot read"},
-		"empty dir":   {filepath.Join(dir, "empty"), "not a bpbench output folder"},
-		"no runs":     {filepath.Dir(write("noruns/runs.json", "[]")), "no runs"},
-		"bad json":    {filepath.Dir(write("badjson/runs.json", "[{")), "not valid runs JSON"},
-		"no samples":  {nosamples, "is missing (named by run"},
-		"truncated":   {truncated, "damaged or truncated"},
-		"bad outcome": {filepath.Dir(write("badout/runs.json", `[{"id":"a","name":"BenchmarkA","outcome":"great","samples":"samples/a.csv"}]`)), `unknown outcome "great"`},
+	for name, c := range map[string]struct {
+		path, want string
+		kind       error // nil: a cause of its own (the file system, results)
+	}{
+		"garbage":     {write("garbage.txt", "hello\nworld\n"), "has no benchmark results", ErrNotResults},
+		"bad line":    {write("bad.txt", "BenchmarkX 1 2 ns/op extra\n"), "not Go benchmark format", ErrNotResults},
+		"missing":     {filepath.Join(dir, "nope"), "cannot read", fs.ErrNotExist},
+		"empty dir":   {filepath.Join(dir, "empty"), "not a bpbench output folder", nil},
+		"no runs":     {filepath.Dir(write("noruns/runs.json", "[]")), "no runs", results.ErrNoRuns},
+		"bad json":    {filepath.Dir(write("badjson/runs.json", "[{")), "not valid runs JSON", nil},
+		"no samples":  {nosamples, "is missing (named by run", nil},
+		"truncated":   {truncated, "damaged or truncated", nil},
+		"bad outcome": {filepath.Dir(write("badout/runs.json", `[{"id":"a","name":"BenchmarkA","outcome":"great","samples":"samples/a.csv"}]`)), `unknown outcome "great"`, nil},
 	} {
 		_, err := Load(c.path)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Load(%s) = %v; want an error containing %q", name, c.path, err, c.want)
+		}
+		if c.kind != nil && !errors.Is(err, c.kind) {
+			t.Errorf("%s: Load(%s) = %v; want an error that is %v", name, c.path, err, c.kind)
 		}
 	}
 	in, err := Load(good)
@@ -247,7 +255,7 @@ func TestLoadRefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CompareInputs(in, other, Options{}); err == nil || !strings.Contains(err.Error(), "mismatched units cannot be compared") {
+	if _, err := CompareInputs(in, other, Options{}); !errors.Is(err, ErrIncomparable) || !strings.Contains(err.Error(), "mismatched units cannot be compared") {
 		t.Errorf("mismatched units: %v", err)
 	}
 }
@@ -383,7 +391,7 @@ func TestGateReviewFindings(t *testing.T) {
 
 	var opts GateOptions
 	opts.ParseThreshold("peak-rss-b=5%")
-	if _, err := Gate(load(t, reportstest.Fixture(3, "", nil), "old"), load(t, reportstest.Fixture(3, "", nil), "new"), opts); err == nil || !strings.Contains(err.Error(), "no such unit") {
+	if _, err := Gate(load(t, reportstest.Fixture(3, "", nil), "old"), load(t, reportstest.Fixture(3, "", nil), "new"), opts); !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), "no such unit") {
 		t.Errorf("a misspelt unit: %v", err)
 	}
 }
@@ -392,7 +400,7 @@ func TestLoadOnlyInterrupted(t *testing.T) {
 	set := reportstest.Fixture(1, "", func(r *results.Run) { r.Outcome = results.Interrupted })
 	dir := t.TempDir()
 	set.WriteDir(dir)
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "holds only interrupted runs") {
+	if _, err := Load(dir); !errors.Is(err, ErrNothingMeasured) || !strings.Contains(err.Error(), "holds only interrupted runs") {
 		t.Errorf("a folder of interrupted runs: %v", err)
 	}
 }

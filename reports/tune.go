@@ -66,10 +66,10 @@ type Tuning struct {
 // by their hwm parameter.
 func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 	if opts.Budget <= 0 {
-		return nil, fmt.Errorf("--budget must be above zero, e.g. 64MiB")
+		return nil, errorf(ErrBadOption, "--budget must be above zero, e.g. 64MiB")
 	}
 	if opts.Margin < 0 || opts.Margin >= 1 {
-		return nil, fmt.Errorf("margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
+		return nil, errorf(ErrBadOption, "margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
 	}
 	t := &Tuning{Budget: opts.Budget, Margin: opts.Margin, Pick: -1, ByBytes: true}
 	t.Limit = int64(float64(t.Budget) * (1 - t.Margin))
@@ -82,7 +82,7 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 		}
 		h := r.Param("hwm")
 		if h == "" {
-			return nil, fmt.Errorf("run %s has no hwm parameter: tune analyses a sweep of --hwm values", r.ID)
+			return nil, errorf(ErrBadOption, "run %s has no hwm parameter: tune analyses a sweep of --hwm values", r.ID)
 		}
 		if t.Workload == "" {
 			t.Workload = r.Workload
@@ -96,16 +96,16 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 		}
 	}
 	if len(labels) == 0 {
-		return nil, fmt.Errorf("no measured runs to tune")
+		return nil, errorf(ErrNothingMeasured, "no measured runs to tune")
 	}
 	minPeak := int64(math.MaxInt64)
 	for _, h := range labels {
 		n, err := size.Parse(h)
 		if err != nil {
-			return nil, fmt.Errorf("hwm %q: %v", h, err)
+			return nil, errorf(ErrBadOption, "hwm %q: %w", h, err)
 		}
 		if n <= 0 {
-			return nil, fmt.Errorf("hwm %s: tune sweeps highWaterMarks above 0 (a log2 axis); leave 0 out of --hwm", h)
+			return nil, errorf(ErrBadOption, "hwm %s: tune sweeps highWaterMarks above 0 (a log2 axis); leave 0 out of --hwm", h)
 		}
 		p := TunePoint{HWM: n, Label: h, PausesPerMiB: math.NaN()}
 		var thr, rss []float64

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -52,7 +53,7 @@ func TestTuneRecommendsWithinBudget(t *testing.T) {
 	if tn.Limit != 16<<20 || !strings.Contains(tn.Recommendation, "less a 0% margin") {
 		t.Errorf("margin 0: limit %d, %s", tn.Limit, tn.Recommendation)
 	}
-	if _, err := Tune(reportstest.TuneFixture(1), TuneOptions{Budget: 16 << 20, Margin: 1}); err == nil {
+	if _, err := Tune(reportstest.TuneFixture(1), TuneOptions{Budget: 16 << 20, Margin: 1}); !errors.Is(err, ErrBadOption) {
 		t.Error("a margin of 100% was accepted")
 	}
 }
