@@ -431,3 +431,15 @@ func TestGateShortRunsAreNoEvidence(t *testing.T) {
 		}
 	}
 }
+
+// Help text reads the thresholds from here; each call is a fresh map.
+func TestDefaultThresholds(t *testing.T) {
+	if got, want := DefaultThresholdsText(), "sec/op 20%, peak-RSS-B 10%, peak-heap-B 25%, max-buffered-B 25%, others 10%"; got != want {
+		t.Errorf("DefaultThresholdsText() = %q; want %q", got, want)
+	}
+	m := DefaultThresholds()
+	m[results.UnitPeakRSS] = 0.9
+	if DefaultThresholds()[results.UnitPeakRSS] != 0.10 {
+		t.Error("changing DefaultThresholds' map changed the defaults")
+	}
+}
