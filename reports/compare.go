@@ -152,7 +152,7 @@ func checkUnits(old, new *Input) error {
 			common = common || b[u]
 		}
 		if !common {
-			return fmt.Errorf("%s is reported in %s by %s but in %s by %s: mismatched units cannot be compared; give results of the same benchmark tool", name, strings.Join(sortedKeys(a), ", "), old.Label, strings.Join(sortedKeys(b), ", "), new.Label)
+			return errorf(ErrIncomparable, "%s is reported in %s by %s but in %s by %s: mismatched units cannot be compared; give results of the same benchmark tool", name, strings.Join(sortedKeys(a), ", "), old.Label, strings.Join(sortedKeys(b), ", "), new.Label)
 		}
 	}
 	return nil

@@ -12,16 +12,51 @@ import (
 	"golang.org/x/perf/benchfmt"
 )
 
-// DefaultThresholds are how much worse a metric may get before the gate
+// defaultThresholds are how much worse a metric may get before the gate
 // calls it a regression (when the change is also significant): wall time
 // is the noisiest, peak RSS the most important. Units not listed and not
 // reported by bpbench itself (go test -bench output) get OtherThreshold;
 // oom-runs, failed-runs and time-to-oom-sec are judged by outcome instead.
-var DefaultThresholds = map[string]float64{
-	results.UnitSec:         0.20,
-	results.UnitPeakRSS:     0.10,
-	results.UnitPeakHeap:    0.25,
-	results.UnitMaxBuffered: 0.25,
+// In the order help text lists them.
+var defaultThresholds = []struct {
+	unit string
+	frac float64
+}{
+	{results.UnitSec, 0.20},
+	{results.UnitPeakRSS, 0.10},
+	{results.UnitPeakHeap, 0.25},
+	{results.UnitMaxBuffered, 0.25},
+}
+
+// DefaultThresholds returns the gate's threshold per unit of bpbench's own
+// results, as fractions (0.1 = 10%): a fresh map the caller may change.
+func DefaultThresholds() map[string]float64 {
+	m := map[string]float64{}
+	for _, d := range defaultThresholds {
+		m[d.unit] = d.frac
+	}
+	return m
+}
+
+// DefaultThresholdsText lists the default thresholds for help text:
+// "sec/op 20%, peak-RSS-B 10%, peak-heap-B 25%, max-buffered-B 25%,
+// others 10%".
+func DefaultThresholdsText() string {
+	var parts []string
+	for _, d := range defaultThresholds {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", d.unit, d.frac*100))
+	}
+	return strings.Join(append(parts, fmt.Sprintf("others %.0f%%", OtherThreshold*100)), ", ")
+}
+
+// defaultThreshold is unit's default threshold, if it has one of its own.
+func defaultThreshold(unit string) (float64, bool) {
+	for _, d := range defaultThresholds {
+		if d.unit == unit {
+			return d.frac, true
+		}
+	}
+	return 0, false
 }
 
 // OtherThreshold applies to units of plain go test -bench output.
@@ -41,7 +76,7 @@ func (o GateOptions) threshold(unit string) (float64, bool) {
 	if t, ok := o.Thresholds[unit]; ok {
 		return t, true
 	}
-	if t, ok := DefaultThresholds[unit]; ok {
+	if t, ok := defaultThreshold(unit); ok {
 		return t, true
 	}
 	switch unit {
@@ -56,7 +91,7 @@ func (o *GateOptions) ParseThreshold(s string) error {
 	unit, pct, ok := strings.Cut(s, "=")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(pct, "%"), 64)
 	if !ok || unit == "" || err != nil || v < 0 || !strings.HasSuffix(pct, "%") {
-		return fmt.Errorf("--threshold %q: write UNIT=PERCENT, e.g. peak-RSS-B=10%%", s)
+		return errorf(ErrBadOption, "--threshold %q: write UNIT=PERCENT, e.g. peak-RSS-B=10%%", s)
 	}
 	if o.Thresholds == nil {
 		o.Thresholds = map[string]float64{}
@@ -97,7 +132,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 		return nil, err
 	}
 	for unit := range opts.Thresholds {
-		known := DefaultThresholds[unit] != 0
+		_, known := defaultThreshold(unit)
 		for _, t := range cmp.Tables {
 			known = known || t.Unit == unit
 		}
@@ -106,7 +141,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 			for _, t := range cmp.Tables {
 				units = append(units, t.Unit)
 			}
-			return nil, fmt.Errorf("--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
+			return nil, errorf(ErrBadOption, "--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
 		}
 	}
 	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp}
@@ -138,7 +173,7 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	}
 
 	if v.Compared == 0 {
-		return nil, fmt.Errorf("no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
+		return nil, errorf(ErrIncomparable, "no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
 	}
 
 	// Metrics.

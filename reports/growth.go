@@ -27,12 +27,14 @@ type Growth struct {
 	MinSamples     int     // runs with fewer samples after warm-up are not judged; default 8
 }
 
-// DefaultGrowth is the documented bound.
-var DefaultGrowth = Growth{WarmupFraction: 0.25, RSSFloor: 4 << 20, BufferedFloor: 1 << 20, PerMiB: 32 << 10, MinSamples: 8}
+// DefaultGrowth returns the documented bound.
+func DefaultGrowth() Growth {
+	return Growth{WarmupFraction: 0.25, RSSFloor: 4 << 20, BufferedFloor: 1 << 20, PerMiB: 32 << 10, MinSamples: 8}
+}
 
 // orDefault fills in every zero field from DefaultGrowth.
 func (g Growth) orDefault() Growth {
-	d := DefaultGrowth
+	d := DefaultGrowth()
 	g.WarmupFraction = cmp.Or(g.WarmupFraction, d.WarmupFraction)
 	g.RSSFloor = cmp.Or(g.RSSFloor, d.RSSFloor)
 	g.BufferedFloor = cmp.Or(g.BufferedFloor, d.BufferedFloor)
@@ -58,7 +60,7 @@ func (g RunGrowth) Flat() bool {
 // samples after warm-up to judge.
 func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 	g = g.orDefault()
-	out := RunGrowth{RSS: math.NaN(), Buffered: math.NaN(), Written: written(r)}
+	out := RunGrowth{RSS: math.NaN(), Buffered: math.NaN(), Written: Written(r)}
 	if len(r.Series) == 0 {
 		return out, false
 	}

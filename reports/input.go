@@ -42,7 +42,7 @@ func Load(path string) (*Input, error) {
 			measured = measured || set.Runs[i].Measured()
 		}
 		if !measured {
-			return nil, fmt.Errorf("%s holds only interrupted runs: nothing in it was measured; run the suite again", path)
+			return nil, errorf(ErrNothingMeasured, "%s holds only interrupted runs: nothing in it was measured; run the suite again", path)
 		}
 		var buf bytes.Buffer
 		if err := set.WriteBench(&buf); err != nil {
@@ -65,7 +65,7 @@ func (in *Input) parse(r io.Reader, name string) error {
 	for br.Scan() {
 		switch rec := br.Result().(type) {
 		case *benchfmt.SyntaxError:
-			return fmt.Errorf("%v: not Go benchmark format; give an output folder, its results.txt or go test -bench output", rec)
+			return errorf(ErrNotResults, "%w: not Go benchmark format; give an output folder, its results.txt or go test -bench output", rec)
 		case *benchfmt.Result:
 			in.Results = append(in.Results, rec.Clone())
 		}
@@ -75,7 +75,7 @@ func (in *Input) parse(r io.Reader, name string) error {
 	}
 	in.Units = br.Units()
 	if len(in.Results) == 0 {
-		return fmt.Errorf("%s has no benchmark results (no Benchmark... lines): give an output folder of bpbench run, its results.txt or go test -bench output", name)
+		return errorf(ErrNotResults, "%s has no benchmark results (no Benchmark... lines): give an output folder of bpbench run, its results.txt or go test -bench output", name)
 	}
 	return nil
 }

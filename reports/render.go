@@ -29,7 +29,7 @@ func ParseFormat(s string, allowed ...string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("--format %q: choose one of %s", s, strings.Join(allowed, ", "))
+	return "", errorf(ErrBadOption, "--format %q: choose one of %s", s, strings.Join(allowed, ", "))
 }
 
 // betterWord describes a unit's direction for a table heading.
@@ -173,7 +173,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "#### %s\n\n| benchmark |", title)
 		align := "|:--|"
 		for i, col := range c.Columns {
-			fmt.Fprintf(&b, " %s |", mdEscape(col))
+			fmt.Fprintf(&b, " %s |", EscapeMarkdown(col))
 			align += "--:|"
 			if i > 0 {
 				b.WriteString(" delta | p | n |")
@@ -183,7 +183,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n" + align + "\n")
 		for _, r := range t.Rows {
 			sc := rowScaler(t.Unit, r)
-			fmt.Fprintf(&b, "| %s |", mdEscape(r.Bench))
+			fmt.Fprintf(&b, "| %s |", EscapeMarkdown(r.Bench))
 			for i, cell := range r.Cells {
 				fmt.Fprintf(&b, " %s |", cellText(t.Unit, sc, cell))
 				if i > 0 {
@@ -201,7 +201,27 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	return c.writeLegend(w)
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// EscapeMarkdown escapes s for a cell of a Markdown table.
+func EscapeMarkdown(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// CellText is the text of row r's cell i: "median ± ci%" like benchstat,
+// "k/n" for a fraction unit, or "-" for a missing cell.
+func (t *Table) CellText(r *Row, i int) string {
+	return cellText(t.Unit, rowScaler(t.Unit, r), r.Cells[i])
+}
+
+// DeltaText is the text of row r's delta of column i against column 0:
+// "" for column 0, "-" when there is none.
+func (t *Table) DeltaText(r *Row, i int) string {
+	if i == 0 {
+		return ""
+	}
+	return deltaText(t.Unit, r, i)
+}
+
+// BetterWord describes the table's unit's direction for a heading
+// ("lower is better"), or is empty when the unit has none.
+func (t *Table) BetterWord() string { return betterWord(t.Better) }
 
 // WriteCSV writes one record per benchmark, unit and column, unscaled.
 func (c *Comparison) WriteCSV(w io.Writer) error {

@@ -4,106 +4,22 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/reports/internal/reportstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./reports -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// tweak changes one run of a fixture.
-type tweak func(r *results.Run)
-
-// fixture is a deterministic suite: cells A (a line writer) and B (a
-// pipeline), each drain and naive, reps runs each. Drain runs are flat
-// (RSS 10MiB ± a little), naive ones grow and B/naive is killed at the cap.
-func fixture(reps int, side string, tw tweak) *results.Set {
-	set := &results.Set{}
-	idx := 0
-	for _, bench := range []string{"LineWriter", "Pipeline"} {
-		for _, variant := range []string{"drain", "naive"} {
-			for rep := 0; rep < reps; rep++ {
-				name := fmt.Sprintf("%s/variant=%s/hwm=64KiB", bench, variant)
-				r := results.Run{Index: idx, ID: fmt.Sprintf("%s-%s-%s-rep%d", bench, variant, side, rep), Name: "Benchmark" + name,
-					Bench: bench, Workload: strings.ToLower(bench), Variant: variant, Side: side, Rep: rep,
-					Params: []results.Param{{Key: "hwm", Value: "64KiB"}}, Outcome: results.OK, Commit: "c0ffee",
-					GOOS: "linux", GOARCH: "amd64", MemLimit: 128 << 20, HardLimit: 192 << 20, IntervalSeconds: 0.005, Count: reps}
-				idx++
-				jitter := float64((rep*7)%5) / 100 // 0..4%
-				r.WallSeconds = 1 + jitter
-				r.PeakRSSBytes = int64(float64(10<<20) * (1 + jitter))
-				r.PeakHeapBytes = ptr(int64(float64(3<<20) * (1 + jitter)))
-				r.MaxBufferedBytes = ptr(int64(64 << 10))
-				r.BufferBoundBytes = ptr(int64(64<<10 + 16))
-				grow := 0.0
-				if variant == "naive" {
-					grow = 60 << 20
-					*r.MaxBufferedBytes = 40 << 20
-					r.PeakRSSBytes += 60 << 20
-				}
-				if variant == "naive" && bench == "Pipeline" {
-					r.Outcome = results.OOM
-					r.TimeToOOMSeconds = ptr(0.5 + jitter)
-					r.PeakRSSBytes = 193 << 20
-				}
-				for i := 0; i < 40; i++ {
-					s := results.NoSample
-					s.T = time.Duration(i+1) * 25 * time.Millisecond
-					wig := float64((i*13)%7) * (20 << 10)
-					s.RSS = int64(float64(9<<20) + wig + grow*float64(i)/40)
-					s.Heap = 3 << 20
-					s.Buffered = int64((i*31)%64) << 10
-					if variant == "naive" {
-						s.Buffered = int64(grow * float64(i) / 40)
-					}
-					s.Written = int64(i) << 20
-					r.Series = append(r.Series, s)
-				}
-				if tw != nil {
-					tw(&r)
-				}
-				set.Runs = append(set.Runs, r)
-			}
-		}
-	}
-	return set
-}
 
 // load writes set to a folder and loads it back as label.
 func load(t testing.TB, set *results.Set, label string) *Input {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), label)
-	if err := set.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	in, err := Load(dir)
+	in, err := Load(reportstest.Dir(t, set, label))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,30 +27,9 @@ func load(t testing.TB, set *results.Set, label string) *Input {
 	return in
 }
 
-// regressed is the head of the gate tests: LineWriter/drain uses 30% more
-// RSS, buffers past its bound and grows; Pipeline/drain is killed twice.
-func regressed(r *results.Run) {
-	if r.Variant != "drain" {
-		return
-	}
-	switch r.Bench {
-	case "LineWriter":
-		r.PeakRSSBytes = r.PeakRSSBytes * 13 / 10
-		*r.MaxBufferedBytes = 512 << 10
-		for i := range r.Series {
-			r.Series[i].RSS += int64(i) << 20 / 2
-		}
-	case "Pipeline":
-		if r.Rep < 2 {
-			r.Outcome = results.OOM
-			r.TimeToOOMSeconds = ptr(0.8)
-		}
-	}
-}
-
 func TestCompareGolden(t *testing.T) {
-	base := load(t, fixture(6, "", nil), "old")
-	head := load(t, fixture(6, "", regressed), "new")
+	base := load(t, reportstest.Fixture(6, "", nil), "old")
+	head := load(t, reportstest.Fixture(6, "", reportstest.Regressed), "new")
 	one, err := CompareOne(base, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +47,7 @@ func TestCompareGolden(t *testing.T) {
 			if err := c.Write(&buf, f); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+"."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
+			reportstest.Golden(t, name+"."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
 		}
 	}
 	// CSV and JSON are for programs: they parse, and carry every cell.
@@ -194,8 +89,8 @@ func TestCompareGolden(t *testing.T) {
 }
 
 func TestGateFindsEachKindOfRegression(t *testing.T) {
-	base := load(t, fixture(6, "", nil), "old")
-	head := load(t, fixture(6, "", regressed), "new")
+	base := load(t, reportstest.Fixture(6, "", nil), "old")
+	head := load(t, reportstest.Fixture(6, "", reportstest.Regressed), "new")
 
 	v, err := Gate(base, head, GateOptions{})
 	if err != nil {
@@ -223,13 +118,13 @@ func TestGateFindsEachKindOfRegression(t *testing.T) {
 		if err := v.Write(&buf, f); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "gate-regressed."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
+		reportstest.Golden(t, "gate-regressed."+map[string]string{FormatText: "txt", FormatMarkdown: "md"}[f], buf.Bytes())
 	}
 }
 
 func TestGatePassesSameAndListsOneSided(t *testing.T) {
-	base := load(t, fixture(6, "", nil), "old")
-	head := load(t, fixture(6, "", nil), "new")
+	base := load(t, reportstest.Fixture(6, "", nil), "old")
+	head := load(t, reportstest.Fixture(6, "", nil), "new")
 	// A benchmark only in head, one only in base.
 	head.Results[0].Name = []byte("NewBench/variant=drain")
 	v, err := Gate(base, head, GateOptions{})
@@ -250,8 +145,8 @@ func TestGatePassesSameAndListsOneSided(t *testing.T) {
 }
 
 func TestGateTooFewRunsJudgesByThreshold(t *testing.T) {
-	base := load(t, fixture(3, "", nil), "old")
-	head := load(t, fixture(3, "", regressed), "new")
+	base := load(t, reportstest.Fixture(3, "", nil), "old")
+	head := load(t, reportstest.Fixture(3, "", reportstest.Regressed), "new")
 	v, err := Gate(base, head, GateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -287,8 +182,8 @@ func TestGateTooFewRunsJudgesByThreshold(t *testing.T) {
 }
 
 func TestGateSidesOfOneFolder(t *testing.T) {
-	set := fixture(6, results.SideBase, nil)
-	head := fixture(6, results.SideHead, regressed)
+	set := reportstest.Fixture(6, results.SideBase, nil)
+	head := reportstest.Fixture(6, results.SideHead, reportstest.Regressed)
 	set.Runs = append(set.Runs, head.Runs...)
 	for i := range set.Runs {
 		set.Runs[i].Index = i
@@ -317,33 +212,39 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		return p
 	}
 	good := filepath.Join(dir, "good")
-	if err := fixture(2, "", nil).WriteDir(good); err != nil {
+	if err := reportstest.Fixture(2, "", nil).WriteDir(good); err != nil {
 		t.Fatal(err)
 	}
 	nosamples := filepath.Join(dir, "nosamples")
-	fixture(2, "", nil).WriteDir(nosamples)
+	reportstest.Fixture(2, "", nil).WriteDir(nosamples)
 	os.RemoveAll(filepath.Join(nosamples, "samples"))
 	truncated := filepath.Join(dir, "truncated")
-	set := fixture(2, "", nil)
+	set := reportstest.Fixture(2, "", nil)
 	set.WriteDir(truncated)
 	csvPath := filepath.Join(truncated, set.Runs[0].Samples)
 	data, _ := os.ReadFile(csvPath)
 	os.WriteFile(csvPath, data[:len(data)-20], 0o644)
 	os.MkdirAll(filepath.Join(dir, "empty"), 0o755)
-	for name, c := range map[string]struct{ path, want string }{
-		"garbage":     {write("garbage.txt", "hello\nworld\n"), "has no benchmark results"},
-		"bad line":    {write("bad.txt", "BenchmarkX 1 2 ns/op extra\n"), "not Go benchmark format"},
-		"missing":     {filepath.Join(dir, "nope"), "cannot read"},
-		"empty dir":   {filepath.Join(dir, "empty"), "not a bpbench output folder"},
-		"no runs":     {filepath.Dir(write("noruns/runs.json", "[]")), "no runs"},
-		"bad json":    {filepath.Dir(write("badjson/runs.json", "[{")), "not valid runs JSON"},
-		"no samples":  {nosamples, "is missing (named by run"},
-		"truncated":   {truncated, "damaged or truncated"},
-		"bad outcome": {filepath.Dir(write("badout/runs.json", `[{"id":"a","name":"BenchmarkA","outcome":"great","samples":"samples/a.csv"}]`)), `unknown outcome "great"`},
+	for name, c := range map[string]struct {
+		path, want string
+		kind       error // nil: a cause of its own (the file system, results)
+	}{
+		"garbage":     {write("garbage.txt", "hello\nworld\n"), "has no benchmark results", ErrNotResults},
+		"bad line":    {write("bad.txt", "BenchmarkX 1 2 ns/op extra\n"), "not Go benchmark format", ErrNotResults},
+		"missing":     {filepath.Join(dir, "nope"), "cannot read", fs.ErrNotExist},
+		"empty dir":   {filepath.Join(dir, "empty"), "not a bpbench output folder", nil},
+		"no runs":     {filepath.Dir(write("noruns/runs.json", "[]")), "no runs", results.ErrNoRuns},
+		"bad json":    {filepath.Dir(write("badjson/runs.json", "[{")), "not valid runs JSON", nil},
+		"no samples":  {nosamples, "is missing (named by run", nil},
+		"truncated":   {truncated, "damaged or truncated", nil},
+		"bad outcome": {filepath.Dir(write("badout/runs.json", `[{"id":"a","name":"BenchmarkA","outcome":"great","samples":"samples/a.csv"}]`)), `unknown outcome "great"`, nil},
 	} {
 		_, err := Load(c.path)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Load(%s) = %v; want an error containing %q", name, c.path, err, c.want)
+		}
+		if c.kind != nil && !errors.Is(err, c.kind) {
+			t.Errorf("%s: Load(%s) = %v; want an error that is %v", name, c.path, err, c.kind)
 		}
 	}
 	in, err := Load(good)
@@ -354,7 +255,7 @@ func TestLoadRefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CompareInputs(in, other, Options{}); err == nil || !strings.Contains(err.Error(), "mismatched units cannot be compared") {
+	if _, err := CompareInputs(in, other, Options{}); !errors.Is(err, ErrIncomparable) || !strings.Contains(err.Error(), "mismatched units cannot be compared") {
 		t.Errorf("mismatched units: %v", err)
 	}
 }
@@ -362,10 +263,10 @@ func TestLoadRefusesBadInput(t *testing.T) {
 // BenchmarkGate decides on a folder of 10 cells × 10 runs with samples
 // (target: well under 1s).
 func BenchmarkGate(b *testing.B) {
-	mk := func(tw tweak) *results.Set {
+	mk := func(tw reportstest.Tweak) *results.Set {
 		set := &results.Set{}
 		for k := range 5 {
-			s := fixture(10, "", tw)
+			s := reportstest.Fixture(10, "", tw)
 			for _, r := range s.Runs {
 				r.Name = strings.Replace(r.Name, "/hwm", fmt.Sprintf("/k=%d/hwm", k), 1)
 				r.ID = fmt.Sprintf("%s-k%d", r.ID, k)
@@ -374,7 +275,7 @@ func BenchmarkGate(b *testing.B) {
 		}
 		return set
 	}
-	base, head := load(b, mk(nil), "old"), load(b, mk(regressed), "new")
+	base, head := load(b, mk(nil), "old"), load(b, mk(reportstest.Regressed), "new")
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Gate(base, head, GateOptions{}); err != nil {
@@ -415,7 +316,7 @@ func TestGateOneGrowingRunIsNoise(t *testing.T) {
 			}
 		}
 	}
-	v, err := Gate(load(t, fixture(6, "", nil), "old"), load(t, fixture(6, "", grow), "new"), GateOptions{})
+	v, err := Gate(load(t, reportstest.Fixture(6, "", nil), "old"), load(t, reportstest.Fixture(6, "", grow), "new"), GateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,13 +332,13 @@ func TestGateOneGrowingRunIsNoise(t *testing.T) {
 
 // The summary bpbench run prints.
 func TestSummaryGolden(t *testing.T) {
-	set := fixture(3, "", nil)
+	set := reportstest.Fixture(3, "", nil)
 	set.Runs = append(set.Runs, results.Run{ID: "x", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Crash, WallSeconds: 0.002, PeakRSSBytes: 1 << 20,
 		Params: []results.Param{{Key: "cmd", Value: "abc"}}}, results.Run{ID: "y", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Interrupted,
 		Params: []results.Param{{Key: "cmd", Value: "abc"}}})
 	var buf bytes.Buffer
 	Summary(&buf, set)
-	golden(t, "summary.txt", buf.Bytes())
+	reportstest.Golden(t, "summary.txt", buf.Bytes())
 }
 
 // Review findings: more runs dying is worse even when the worst outcome was
@@ -447,21 +348,21 @@ func TestSummaryGolden(t *testing.T) {
 func TestGateReviewFindings(t *testing.T) {
 	oneOOM := func(r *results.Run) {
 		if r.Variant == "drain" && r.Bench == "Pipeline" && r.Rep == 0 {
-			r.Outcome, r.TimeToOOMSeconds = results.OOM, ptr(0.5)
+			r.Outcome, r.TimeToOOMSeconds = results.OOM, reportstest.Ptr(0.5)
 		}
 	}
 	allOOM := func(r *results.Run) {
 		if r.Variant == "drain" && r.Bench == "Pipeline" {
-			r.Outcome, r.TimeToOOMSeconds = results.OOM, ptr(0.5)
+			r.Outcome, r.TimeToOOMSeconds = results.OOM, reportstest.Ptr(0.5)
 		}
 	}
-	v, _ := Gate(load(t, fixture(5, "", oneOOM), "old"), load(t, fixture(5, "", allOOM), "new"), GateOptions{})
+	v, _ := Gate(load(t, reportstest.Fixture(5, "", oneOOM), "old"), load(t, reportstest.Fixture(5, "", allOOM), "new"), GateOptions{})
 	if !v.Regressed || !strings.Contains(v.Findings[0].Message, "5 of 5 runs oom (base: 1 of 5 runs oom, 4 of 5 runs ok)") {
 		t.Errorf("1 of 5 oom -> 5 of 5: %+v", v.Findings)
 	}
 
 	// 6 base runs, 2 candidate runs: a U test at 6+2 can never reach 0.05.
-	v, _ = Gate(load(t, fixture(6, "", nil), "old"), load(t, fixture(2, "", regressed), "new"), GateOptions{})
+	v, _ = Gate(load(t, reportstest.Fixture(6, "", nil), "old"), load(t, reportstest.Fixture(2, "", reportstest.Regressed), "new"), GateOptions{})
 	found := false
 	for _, f := range v.Findings {
 		found = found || (f.Unit == results.UnitPeakRSS && strings.Contains(f.Message, "too few runs for a significance test"))
@@ -472,34 +373,34 @@ func TestGateReviewFindings(t *testing.T) {
 
 	// The candidate's probe stopped reporting heap and buffered bytes.
 	silent := func(r *results.Run) { r.PeakHeapBytes, r.MaxBufferedBytes, r.BufferBoundBytes = nil, nil, nil }
-	v, _ = Gate(load(t, fixture(5, "", nil), "old"), load(t, fixture(5, "", silent), "new"), GateOptions{})
+	v, _ = Gate(load(t, reportstest.Fixture(5, "", nil), "old"), load(t, reportstest.Fixture(5, "", silent), "new"), GateOptions{})
 	if !v.Regressed || !strings.Contains(v.Findings[0].Message, "no longer does") {
 		t.Errorf("a silent probe passed: %+v", v.Findings)
 	}
 
 	// A folder with sides counts by its head side.
-	both := fixture(5, results.SideBase, regressed)
-	both.Runs = append(both.Runs, fixture(5, results.SideHead, nil).Runs...)
+	both := reportstest.Fixture(5, results.SideBase, reportstest.Regressed)
+	both.Runs = append(both.Runs, reportstest.Fixture(5, results.SideHead, nil).Runs...)
 	for i := range both.Runs {
 		both.Runs[i].Index = i
 	}
-	c, err := CompareInputs(load(t, fixture(5, "", nil), "old"), load(t, both, "both"), Options{})
+	c, err := CompareInputs(load(t, reportstest.Fixture(5, "", nil), "old"), load(t, both, "both"), Options{})
 	if err != nil || c.Tables[0].Rows[0].Cells[1].N() != 5 {
 		t.Errorf("a --baseline-bin folder mixed its sides: %v", err)
 	}
 
 	var opts GateOptions
 	opts.ParseThreshold("peak-rss-b=5%")
-	if _, err := Gate(load(t, fixture(3, "", nil), "old"), load(t, fixture(3, "", nil), "new"), opts); err == nil || !strings.Contains(err.Error(), "no such unit") {
+	if _, err := Gate(load(t, reportstest.Fixture(3, "", nil), "old"), load(t, reportstest.Fixture(3, "", nil), "new"), opts); !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), "no such unit") {
 		t.Errorf("a misspelt unit: %v", err)
 	}
 }
 
 func TestLoadOnlyInterrupted(t *testing.T) {
-	set := fixture(1, "", func(r *results.Run) { r.Outcome = results.Interrupted })
+	set := reportstest.Fixture(1, "", func(r *results.Run) { r.Outcome = results.Interrupted })
 	dir := t.TempDir()
 	set.WriteDir(dir)
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "holds only interrupted runs") {
+	if _, err := Load(dir); !errors.Is(err, ErrNothingMeasured) || !strings.Contains(err.Error(), "holds only interrupted runs") {
 		t.Errorf("a folder of interrupted runs: %v", err)
 	}
 }
@@ -520,7 +421,7 @@ func TestGateShortRunsAreNoEvidence(t *testing.T) {
 			r.Series[i].RSS += int64(i) << 20 / 4
 		}
 	}
-	v, err := Gate(load(t, fixture(5, "", nil), "old"), load(t, fixture(5, "", shape), "new"), GateOptions{})
+	v, err := Gate(load(t, reportstest.Fixture(5, "", nil), "old"), load(t, reportstest.Fixture(5, "", shape), "new"), GateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,5 +429,17 @@ func TestGateShortRunsAreNoEvidence(t *testing.T) {
 		if f.Kind == "growth" {
 			t.Errorf("one growing run and four too short failed the gate: %s", f.Message)
 		}
+	}
+}
+
+// Help text reads the thresholds from here; each call is a fresh map.
+func TestDefaultThresholds(t *testing.T) {
+	if got, want := DefaultThresholdsText(), "sec/op 20%, peak-RSS-B 10%, peak-heap-B 25%, max-buffered-B 25%, others 10%"; got != want {
+		t.Errorf("DefaultThresholdsText() = %q; want %q", got, want)
+	}
+	m := DefaultThresholds()
+	m[results.UnitPeakRSS] = 0.9
+	if DefaultThresholds()[results.UnitPeakRSS] != 0.10 {
+		t.Error("changing DefaultThresholds' map changed the defaults")
 	}
 }

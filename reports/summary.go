@@ -23,9 +23,12 @@ type SummaryRow struct {
 }
 
 // SummaryHeader names SummaryRow's columns, as the table prints them.
-var SummaryHeader = []string{"WORKLOAD", "VARIANT", "PARAMS", "RUNS", "WALL (median)", "PEAK RSS", "PEAK HEAP", "MAX BUFFERED", "TIME TO OOM (median)"}
+func SummaryHeader() []string {
+	return []string{"WORKLOAD", "VARIANT", "PARAMS", "RUNS", "WALL (median)", "PEAK RSS", "PEAK HEAP", "MAX BUFFERED", "TIME TO OOM (median)"}
+}
 
-func (r SummaryRow) cells() []string {
+// Cells are the row's texts, in SummaryHeader's order.
+func (r SummaryRow) Cells() []string {
 	return []string{r.Workload, r.Variant, r.Params, r.Runs, r.Wall, r.PeakRSS, r.PeakHeap, r.MaxBuffered, r.TimeToOOM}
 }
 
@@ -112,11 +115,31 @@ func SummaryRows(set *results.Set) []SummaryRow {
 // Summary writes SummaryRows as an aligned table: what bpbench run prints.
 func Summary(w io.Writer, set *results.Set) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(SummaryHeader, "\t"))
+	fmt.Fprintln(tw, strings.Join(SummaryHeader(), "\t"))
 	for _, r := range SummaryRows(set) {
-		fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
+		fmt.Fprintln(tw, strings.Join(r.Cells(), "\t"))
 	}
 	tw.Flush()
+}
+
+// WriteSummaryMarkdown writes rows as a GitHub-flavoured table.
+func WriteSummaryMarkdown(w io.Writer, rows []SummaryRow) error {
+	var b strings.Builder
+	header := SummaryHeader()
+	b.WriteString("|")
+	for _, h := range header {
+		fmt.Fprintf(&b, " %s |", strings.ToLower(h))
+	}
+	b.WriteString("\n|" + strings.Repeat(":--|", 3) + strings.Repeat("--:|", len(header)-3) + "\n")
+	for _, row := range rows {
+		b.WriteString("|")
+		for _, c := range row.Cells() {
+			fmt.Fprintf(&b, " %s |", EscapeMarkdown(c))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func orDash(s string) string {

@@ -12,11 +12,9 @@ import (
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
 	"golang.org/x/perf/benchmath"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
+
+const mib = 1 << 20
 
 // TuneOptions are the tuner's settings.
 type TuneOptions struct {
@@ -68,10 +66,10 @@ type Tuning struct {
 // by their hwm parameter.
 func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 	if opts.Budget <= 0 {
-		return nil, fmt.Errorf("--budget must be above zero, e.g. 64MiB")
+		return nil, errorf(ErrBadOption, "--budget must be above zero, e.g. 64MiB")
 	}
 	if opts.Margin < 0 || opts.Margin >= 1 {
-		return nil, fmt.Errorf("margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
+		return nil, errorf(ErrBadOption, "margin %g: give a fraction from 0 to below 1, e.g. 0.10", opts.Margin)
 	}
 	t := &Tuning{Budget: opts.Budget, Margin: opts.Margin, Pick: -1, ByBytes: true}
 	t.Limit = int64(float64(t.Budget) * (1 - t.Margin))
@@ -84,7 +82,7 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 		}
 		h := r.Param("hwm")
 		if h == "" {
-			return nil, fmt.Errorf("run %s has no hwm parameter: tune analyses a sweep of --hwm values", r.ID)
+			return nil, errorf(ErrBadOption, "run %s has no hwm parameter: tune analyses a sweep of --hwm values", r.ID)
 		}
 		if t.Workload == "" {
 			t.Workload = r.Workload
@@ -93,21 +91,21 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 			labels = append(labels, h)
 		}
 		byHWM[h] = append(byHWM[h], r)
-		if r.Outcome == results.OK && written(r) <= 0 {
+		if r.Outcome == results.OK && Written(r) <= 0 {
 			t.ByBytes = false
 		}
 	}
 	if len(labels) == 0 {
-		return nil, fmt.Errorf("no measured runs to tune")
+		return nil, errorf(ErrNothingMeasured, "no measured runs to tune")
 	}
 	minPeak := int64(math.MaxInt64)
 	for _, h := range labels {
 		n, err := size.Parse(h)
 		if err != nil {
-			return nil, fmt.Errorf("hwm %q: %v", h, err)
+			return nil, errorf(ErrBadOption, "hwm %q: %w", h, err)
 		}
 		if n <= 0 {
-			return nil, fmt.Errorf("hwm %s: tune sweeps highWaterMarks above 0 (a log2 axis); leave 0 out of --hwm", h)
+			return nil, errorf(ErrBadOption, "hwm %s: tune sweeps highWaterMarks above 0 (a log2 axis); leave 0 out of --hwm", h)
 		}
 		p := TunePoint{HWM: n, Label: h, PausesPerMiB: math.NaN()}
 		var thr, rss []float64
@@ -122,7 +120,7 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 				continue
 			}
 			p.OK++
-			w := written(r)
+			w := Written(r)
 			if t.ByBytes {
 				thr = append(thr, float64(w)/mib/r.WallSeconds)
 			} else {
@@ -203,21 +201,21 @@ func lastDrains(r *results.Run) int64 {
 	return d
 }
 
-func (t *Tuning) unit() string {
+// Unit is the throughput's unit: MiB/s, or runs/s when the runs do not
+// report bytes written.
+func (t *Tuning) Unit() string {
 	if t.ByBytes {
 		return "MiB/s"
 	}
 	return "runs/s"
 }
 
-func (t *Tuning) bound() string { return "largest run" }
-
 func (t *Tuning) words(minPeak int64) string {
 	budget := fmt.Sprintf("the %s budget less a %.0f%% margin (%s)", size.Format(t.Budget), t.Margin*100, size.Human(t.Limit))
 	if t.Pick >= 0 {
 		p := t.Points[t.Pick]
 		s := fmt.Sprintf("Recommended highWaterMark: %s (%d bytes). It ran at %.3g %s (median of %d runs) with peak RSS %s, at most %s (%s), within %s.",
-			p.Label, p.HWM, p.Throughput.Median, t.unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Max)), t.boundWord(p.PeakRSS), budget)
+			p.Label, p.HWM, p.Throughput.Median, t.Unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Max)), t.boundWord(p.PeakRSS), budget)
 		if !math.IsNaN(p.PausesPerMiB) {
 			s += fmt.Sprintf(" Producers waited for drain %.3g times per %s.", p.PausesPerMiB, map[bool]string{true: "MiB written", false: "run"}[t.ByBytes])
 		}
@@ -258,7 +256,7 @@ func (t *Tuning) WriteText(w io.Writer) error {
 	if !t.ByBytes {
 		pauses = "DRAIN WAITS/RUN"
 	}
-	fmt.Fprintf(tw, "HWM\tTHROUGHPUT (median %s)\tPEAK RSS (median)\tPEAK RSS (max)\t%s\tRUNS\tPARETO\tFITS\n", t.unit(), pauses)
+	fmt.Fprintf(tw, "HWM\tTHROUGHPUT (median %s)\tPEAK RSS (median)\tPEAK RSS (max)\t%s\tRUNS\tPARETO\tFITS\n", t.Unit(), pauses)
 	for i, p := range t.Points {
 		mark := func(b bool) string {
 			if b {
@@ -284,82 +282,4 @@ func numOrDash(v float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3g", v)
-}
-
-// Figure draws throughput and peak RSS against highWaterMark (log2 axis),
-// the budget and the margin, the Pareto front and the pick.
-func (t *Tuning) Figure() *Figure {
-	f := &Figure{Name: "tune-" + fileName(t.Workload), Title: fmt.Sprintf("%s: highWaterMark trade-off", t.Workload)}
-	f.Alt = t.Recommendation
-	f.draw = func(dc draw.Canvas) {
-		whiteBackground(dc)
-		top := newPlot(f.Title, "", "throughput ("+t.unit()+")")
-		bot := newPlot("", "highWaterMark (log2 scale)", "peak RSS (MiB)")
-		l := newLegend()
-		var thr, rss, hi, pareto plotter.XYs
-		var ticks []plot.Tick
-		for _, p := range t.Points {
-			x := math.Log2(float64(p.HWM))
-			ticks = append(ticks, plot.Tick{Value: x, Label: p.Label})
-			if p.OK > 0 {
-				thr = append(thr, plotter.XY{X: x, Y: p.Throughput.Median})
-			}
-			rss = append(rss, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
-			hi = append(hi, plotter.XY{X: x, Y: p.PeakRSS.Max / mib})
-			if p.Pareto {
-				pareto = append(pareto, plotter.XY{X: x, Y: p.PeakRSS.Median / mib})
-			}
-		}
-		if ln, pts, err := plotter.NewLinePoints(thr); err == nil {
-			ln.Color, ln.Width, pts.Color, pts.Shape, pts.Radius = colDrain, vg.Points(2), colDrain, draw.CircleGlyph{}, vg.Points(4)
-			top.Add(ln, pts)
-			l.Add("throughput (median)", ln, pts)
-		}
-		if ln, pts, err := plotter.NewLinePoints(rss); err == nil {
-			ln.Color, ln.Width, pts.Color, pts.Shape, pts.Radius = colNaive, vg.Points(2), colNaive, draw.CircleGlyph{}, vg.Points(4)
-			bot.Add(ln, pts)
-			l.Add("peak RSS (median)", ln, pts)
-		}
-		if ln, err := plotter.NewLine(hi); err == nil {
-			ln.Color, ln.Width, ln.Dashes = colNaive, vg.Points(1.2), []vg.Length{vg.Points(4), vg.Points(3)}
-			bot.Add(ln)
-			l.Add("peak RSS ("+t.bound()+")", ln)
-		}
-		if sc, err := plotter.NewScatter(pareto); err == nil && len(pareto) > 0 {
-			sc.GlyphStyle = draw.GlyphStyle{Color: colOther, Radius: vg.Points(11), Shape: draw.RingGlyph{}}
-			bot.Add(sc)
-			l.Add("Pareto front", sc)
-		}
-		x0, x1 := ticks[0].Value-0.5, ticks[len(ticks)-1].Value+0.5
-		budget, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: float64(t.Budget) / mib}, {X: x1, Y: float64(t.Budget) / mib}})
-		budget.Color, budget.Width = colCap, vg.Points(1.6)
-		limit, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: float64(t.Limit) / mib}, {X: x1, Y: float64(t.Limit) / mib}})
-		limit.Color, limit.Width, limit.Dashes = colLimit, vg.Points(1.2), []vg.Length{vg.Points(8), vg.Points(4)}
-		bot.Add(budget, limit)
-		l.Add("budget "+size.Format(t.Budget), budget)
-		l.Add(fmt.Sprintf("budget less %.0f%% margin", t.Margin*100), limit)
-		if t.Pick >= 0 {
-			p := t.Points[t.Pick]
-			x := math.Log2(float64(p.HWM))
-			for _, pl := range []struct {
-				p *plot.Plot
-				y float64
-			}{{top, p.Throughput.Median}, {bot, p.PeakRSS.Median / mib}} {
-				sc, _ := plotter.NewScatter(plotter.XYs{{X: x, Y: pl.y}})
-				sc.GlyphStyle = draw.GlyphStyle{Color: colCap, Radius: vg.Points(6), Shape: draw.BoxGlyph{}}
-				pl.p.Add(sc)
-				if pl.p == top {
-					l.Add("pick: "+p.Label, sc)
-				}
-			}
-		}
-		for _, p := range []*plot.Plot{top, bot} {
-			p.X.Tick.Marker = plot.ConstantTicks(ticks)
-			p.X.Min, p.X.Max = x0, x1
-			p.Y.Min = 0
-		}
-		bot.Y.Max = max(bot.Y.Max, float64(t.Budget)/mib*1.1)
-		legendColumn(dc, l, top, bot)
-	}
-	return f
 }

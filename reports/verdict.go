@@ -61,11 +61,11 @@ func (v *Verdict) WriteMarkdown(w io.Writer) error {
 	if v.Regressed {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "### %s bpbench gate: %s\n\n", icon, mdEscape(v.Headline()))
+	fmt.Fprintf(&b, "### %s bpbench gate: %s\n\n", icon, EscapeMarkdown(v.Headline()))
 	if len(v.Findings) > 0 {
 		b.WriteString("| benchmark | check | why |\n|:--|:--|:--|\n")
 		for _, f := range v.Findings {
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Bench, f.Kind, mdEscape(f.Message))
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Bench, f.Kind, EscapeMarkdown(f.Message))
 		}
 	}
 	v.writeLists(&b, "", "- ")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/bpbench/bpbench/reports"
+	"github.com/bpbench/bpbench/reports/chart"
+	"github.com/bpbench/bpbench/reports/page"
 )
 
 // loadFolder loads an output folder for plot and report, which need runs
@@ -23,7 +24,7 @@ func loadFolder(cmd, dir string) (*reports.Input, error) {
 
 func cmdPlot(_ context.Context, e *env, args []string) int {
 	fs := newFlags(e, "plot", "DIR [--format svg|png] [--out DIR/plots]")
-	format := fs.String("format", reports.ChartSVG, "chart format: svg or png")
+	format := fs.String("format", chart.SVG, "chart format: svg or png")
 	out := fs.String("out", "", "folder for the charts (default DIR/plots)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -32,7 +33,7 @@ func cmdPlot(_ context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, "plot", errors.New("give one output folder: bpbench plot DIR"))
 	}
-	if *format, err = reports.ParseFormat(*format, reports.ChartSVG, reports.ChartPNG); err != nil {
+	if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
 		return usageError(e, "plot", err)
 	}
 	in, err := loadFolder("plot", pos[0])
@@ -40,24 +41,19 @@ func cmdPlot(_ context.Context, e *env, args []string) int {
 		return usageError(e, "plot", err)
 	}
 	if *out == "" {
-		*out = filepath.Join(pos[0], reports.PlotsDir)
+		*out = filepath.Join(pos[0], chart.Dir)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return usageError(e, "plot", fmt.Errorf("cannot create %s: %v; pass --out with a writable folder", *out, err))
 	}
-	figs := append(reports.MemoryFigures(in.Set), reports.SummaryFigures(in.Set, nil)...)
-	for _, f := range figs {
-		var buf bytes.Buffer
-		if err := f.Render(&buf, *format); err != nil {
-			fmt.Fprintf(e.stderr, "bpbench plot: %s: %v\n", f.Name, err)
-			return exitFailed
-		}
-		p := filepath.Join(*out, f.Name+"."+*format)
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(e.stderr, "bpbench plot: %v\n", err)
-			return exitFailed
-		}
+	figs := append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
+	files, err := chart.WriteFiles(*out, figs, *format)
+	for _, p := range files {
 		fmt.Fprintln(e.stdout, p)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "bpbench plot: %v\n", err)
+		return exitFailed
 	}
 	return exitOK
 }
@@ -65,7 +61,7 @@ func cmdPlot(_ context.Context, e *env, args []string) int {
 func cmdReport(_ context.Context, e *env, args []string) int {
 	fs := newFlags(e, "report", "DIR [--baseline DIR] [--format svg|png]")
 	baseline := fs.String("baseline", "", "an earlier output folder (or results file): the report opens with the gate's verdict against it")
-	format := fs.String("format", reports.ChartSVG, "format of the chart files in DIR/plots (report.html always inlines SVG)")
+	format := fs.String("format", chart.SVG, "format of the chart files in DIR/plots (report.html always inlines SVG)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return usageError(e, "report", err)
@@ -73,25 +69,25 @@ func cmdReport(_ context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, "report", errors.New("give one output folder: bpbench report DIR [--baseline DIR]"))
 	}
-	if *format, err = reports.ParseFormat(*format, reports.ChartSVG, reports.ChartPNG); err != nil {
+	if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
 		return usageError(e, "report", err)
 	}
 	in, err := loadFolder("report", pos[0])
 	if err != nil {
 		return usageError(e, "report", err)
 	}
-	opts := reports.ReportOptions{Format: *format}
+	opts := page.Options{Format: *format}
 	if *baseline != "" {
 		if opts.Baseline, err = reports.Load(*baseline); err != nil {
 			return usageError(e, "report", err)
 		}
 	}
-	files, err := reports.WriteReport(pos[0], in, opts)
+	files, err := page.Write(pos[0], in, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench report: %v\n", err)
 		return exitBadUsage
 	}
 	fmt.Fprintf(e.stdout, "wrote %s, %s and %d charts in %s\n",
-		filepath.Join(pos[0], reports.ReportHTML), filepath.Join(pos[0], reports.ReportMD), len(files)-2, filepath.Join(pos[0], reports.PlotsDir))
+		filepath.Join(pos[0], page.HTMLFile), filepath.Join(pos[0], page.MarkdownFile), len(files)-2, filepath.Join(pos[0], chart.Dir))
 	return exitOK
 }

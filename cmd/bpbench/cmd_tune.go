@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/reports"
+	"github.com/bpbench/bpbench/reports/chart"
 	"github.com/bpbench/bpbench/workloads"
 )
 
@@ -42,7 +42,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-run time limit")
 	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
 	out := fs.String("out", "bpbench-tune", "output folder (readable by bpbench compare and report)")
-	format := fs.String("format", reports.ChartSVG, "chart format: svg or png")
+	format := fs.String("format", chart.SVG, "chart format: svg or png")
 	pf := workloads.AddParamFlags(fs.FlagSet, true)
 	pos, err := parseInterleaved(fs, args)
 	fail := func(err error) int { return usageError(e, "tune", err) }
@@ -66,7 +66,7 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 	if err != nil || !strings.HasSuffix(*marginFlag, "%") || margin < 0 || margin >= 100 {
 		return fail(fmt.Errorf("--margin %q: give a percentage from 0%% to 99%%, e.g. 10%%", *marginFlag))
 	}
-	if *format, err = reports.ParseFormat(*format, reports.ChartSVG, reports.ChartPNG); err != nil {
+	if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
 		return fail(err)
 	}
 	var cfg harness.Config
@@ -126,19 +126,11 @@ func cmdTune(ctx context.Context, e *env, args []string) int {
 		return exitFailed
 	}
 	t.WriteText(e.stdout)
-	fig := t.Figure()
-	chart := filepath.Join(m.dest, reports.PlotsDir, fig.Name+"."+*format)
-	var buf bytes.Buffer
-	err = fig.Render(&buf, *format)
-	if err == nil {
-		if err = os.MkdirAll(filepath.Dir(chart), 0o755); err == nil {
-			err = results.WriteFileAtomic(chart, buf.Bytes())
-		}
-	}
+	charts, err := chart.WriteFiles(filepath.Join(m.dest, chart.Dir), []*chart.Figure{chart.Tune(t)}, *format)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench tune: the chart: %v (the table above and %s stand)\n", err, m.dest)
 	} else {
-		fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", m.dest, chart)
+		fmt.Fprintf(e.stdout, "\nwrote %s and the chart %s\n", m.dest, charts[0])
 	}
 	if m.code != exitOK {
 		return m.code

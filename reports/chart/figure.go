@@ -1,8 +1,7 @@
-package reports
+package chart
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"image/color"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/bpbench/bpbench/internal/results"
-	"github.com/bpbench/bpbench/internal/size"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
@@ -22,10 +20,10 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Chart formats.
+// Chart formats, as --format names them and as file name extensions.
 const (
-	ChartSVG = "svg"
-	ChartPNG = "png"
+	SVG = "svg"
+	PNG = "png"
 )
 
 // Figure size: 16:9, for a slide; PNGs are rendered at 96 dpi (1152×648).
@@ -46,24 +44,29 @@ type Figure struct {
 // Render draws the figure in format (svg or png).
 func (f *Figure) Render(w io.Writer, format string) error {
 	switch format {
-	case ChartSVG:
+	case SVG:
 		c := vgsvg.NewWith(vgsvg.UseWH(FigWidth, FigHeight))
 		f.draw(draw.New(c))
 		_, err := c.WriteTo(w)
 		return err
-	case ChartPNG:
+	case PNG:
 		c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(FigWidth, FigHeight), vgimg.UseDPI(pngDPI))}
 		f.draw(draw.New(c))
 		_, err := c.WriteTo(w)
 		return err
 	}
-	return fmt.Errorf("--format %q: choose svg or png", format)
+	return &FormatError{Format: format}
 }
+
+// FormatError is Render's error for a format other than svg and png.
+type FormatError struct{ Format string }
+
+func (e *FormatError) Error() string { return fmt.Sprintf("--format %q: choose svg or png", e.Format) }
 
 // SVG returns the figure as an SVG document.
 func (f *Figure) SVG() ([]byte, error) {
 	var buf bytes.Buffer
-	err := f.Render(&buf, ChartSVG)
+	err := f.Render(&buf, SVG)
 	return buf.Bytes(), err
 }
 
@@ -270,169 +273,6 @@ func capLine(col color.Color, dashed bool) *plotter.Line {
 		l.Dashes = []vg.Length{vg.Points(8), vg.Points(4)}
 	}
 	return l
-}
-
-// group is the runs of one benchmark and its parameters (both variants).
-type group struct {
-	key, title, workload string
-	runs                 map[string][]*results.Run // by variant
-	order                []string
-}
-
-// groupRuns groups measured runs by benchmark and parameters; a folder
-// with base and head sides is grouped by its head side only.
-func groupRuns(set *results.Set) []*group {
-	hasHead := false
-	for _, r := range set.Runs {
-		hasHead = hasHead || r.Side == results.SideHead
-	}
-	var out []*group
-	byKey := map[string]*group{}
-	for i := range set.Runs {
-		r := &set.Runs[i]
-		if !r.Measured() || (hasHead && r.Side != results.SideHead) {
-			continue
-		}
-		var ps []string
-		for _, p := range r.Params {
-			ps = append(ps, p.Key+"="+p.Value)
-		}
-		key := strings.Join(append([]string{r.Bench}, ps...), "/")
-		g := byKey[key]
-		if g == nil {
-			g = &group{key: key, workload: cmp.Or(r.Workload, r.Bench), title: strings.TrimSpace(r.Workload + "  " + strings.Join(ps, " ")), runs: map[string][]*results.Run{}}
-			byKey[key] = g
-			out = append(out, g)
-		}
-		v := r.Variant
-		if v == "" {
-			v = "run"
-		}
-		if g.runs[v] == nil {
-			g.order = append(g.order, v)
-		}
-		g.runs[v] = append(g.runs[v], r)
-	}
-	return out
-}
-
-// MemoryFigures draws, per workload and parameters, RSS and Go heap against
-// time for each variant (median of the runs with a min-max band), the
-// GOMEMLIMIT and hard-cap lines, a cross where a run was killed, and the
-// streams' buffered bytes in a panel below on the same time axis.
-func MemoryFigures(set *results.Set) []*Figure {
-	var figs []*Figure
-	for _, g := range groupRuns(set) {
-		figs = append(figs, memoryFigure(g))
-	}
-	return figs
-}
-
-func memoryFigure(g *group) *Figure {
-	var memlimit, hardcap int64
-	end, top := 0.0, 0.0
-	haveBuf := false
-	var alt []string
-	for _, v := range g.order {
-		oom := 0
-		for _, r := range g.runs[v] {
-			memlimit, hardcap = max(memlimit, r.MemLimit), max(hardcap, r.HardLimit)
-			if len(r.Series) > 0 {
-				end = max(end, r.Series[len(r.Series)-1].T.Seconds())
-			}
-			top = max(top, float64(r.PeakRSSBytes))
-			for _, s := range r.Series {
-				haveBuf = haveBuf || s.Buffered >= 0
-			}
-			if r.Outcome == results.OOM {
-				oom++
-			}
-		}
-		word := "finished"
-		if oom > 0 {
-			word = fmt.Sprintf("killed in %d of %d runs", oom, len(g.runs[v]))
-		}
-		alt = append(alt, fmt.Sprintf("%s peaks at %s RSS, %s", v, size.Human(maxPeak(g.runs[v])), word))
-	}
-	n := 0
-	for _, v := range g.order {
-		n = max(n, len(g.runs[v]))
-	}
-	f := &Figure{Name: "memory-" + fileName(g.key), Title: g.workload + ": memory over time", Alt: strings.Join(alt, "; ") + "."}
-	subtitle := strings.TrimSpace(strings.TrimPrefix(g.title, g.workload) + fmt.Sprintf("   median of %d runs, band min–max", n))
-	f.draw = func(dc draw.Canvas) {
-		whiteBackground(dc)
-		mem := newPlot(f.Title, "", "memory (MiB)")
-		buf := newPlot(subtitle, "time since start (s)", "buffered (MiB)")
-		buf.Title.TextStyle.Font = sans(12)
-		l := newLegend()
-		for i, v := range g.order {
-			col := colorFor(v, i)
-			runs := g.runs[v]
-			if line := addCurve(mem, buildCurve(runs, func(s results.Sample) int64 { return s.RSS }), col, false); line != nil {
-				l.Add(v+": RSS (band min–max)", line)
-			}
-			if line := addCurve(mem, buildCurve(runs, func(s results.Sample) int64 { return s.Heap }), col, true); line != nil {
-				l.Add(v+": Go heap", line)
-			}
-			if line := addCurve(buf, buildCurve(runs, func(s results.Sample) int64 { return s.Buffered }), col, false); line != nil {
-				l.Add(v+": buffered (below)", line)
-			}
-			var kills plotter.XYs
-			for _, r := range runs {
-				if r.Outcome == results.OOM && r.TimeToOOMSeconds != nil {
-					kills = append(kills, plotter.XY{X: *r.TimeToOOMSeconds, Y: float64(r.PeakRSSBytes) / mib})
-				}
-			}
-			if len(kills) > 0 {
-				sc, _ := plotter.NewScatter(kills)
-				sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(9), Shape: draw.CrossGlyph{}}
-				mem.Add(sc)
-				thick, _ := plotter.NewScatter(kills)
-				thick.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(7), Shape: draw.CrossGlyph{}}
-				mem.Add(thick)
-				l.Add(fmt.Sprintf("%s: killed at cap ×%d", v, len(kills)), sc)
-			}
-		}
-		// The caps are drawn when the data comes near them; far below,
-		// they would flatten every curve, so the legend names them instead.
-		near := top >= 0.4*float64(memlimit)
-		for _, c := range []struct {
-			name   string
-			v      int64
-			col    color.Color
-			dashed bool
-		}{{"GOMEMLIMIT", memlimit, colLimit, true}, {"hard cap", hardcap, colCap, false}} {
-			switch {
-			case c.v <= 0:
-			case near:
-				l.Add(c.name+" "+size.Format(c.v), hline(mem, float64(c.v), end, c.col, c.dashed))
-			default:
-				l.Add(fmt.Sprintf("%s %s (far above)", c.name, size.Format(c.v)), capLine(c.col, c.dashed))
-			}
-		}
-		mem.Y.Min, mem.X.Min, buf.Y.Min, buf.X.Min = 0, 0, 0, 0
-		mem.Y.Max = top / mib * 1.08
-		if near {
-			mem.Y.Max = max(mem.Y.Max, float64(hardcap)/mib*1.08)
-		}
-		mem.X.Max, buf.X.Max = max(end, 1e-3), max(end, 1e-3)
-		if !haveBuf {
-			buf.Title.Text = subtitle + "   (buffered bytes: not reported by this command)"
-			buf.Y.Max = 1
-		}
-		buf.Y.Max = max(buf.Y.Max, 1e-3)
-		legendColumn(dc, l, mem, buf)
-	}
-	return f
-}
-
-func maxPeak(runs []*results.Run) int64 {
-	var m int64
-	for _, r := range runs {
-		m = max(m, r.PeakRSSBytes)
-	}
-	return m
 }
 
 // fileName makes a benchmark key safe as a file name.

@@ -1,4 +1,4 @@
-package reports
+package chart
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
+	"github.com/bpbench/bpbench/reports"
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -27,41 +28,41 @@ type series struct {
 // killed, and throughput (MiB written per second when the workload reports
 // bytes written, else runs per second).
 func SummaryFigures(set, baseline *results.Set) []*Figure {
-	groups := groupRuns(set)
+	groups := reports.GroupRuns(set)
 	if len(groups) == 0 {
 		return nil // nothing measured (every run interrupted)
 	}
 	var labels []string
 	count := map[string]int{}
 	for _, g := range groups {
-		count[g.workload]++
+		count[g.Workload]++
 	}
 	for _, g := range groups {
-		if count[g.workload] == 1 {
-			labels = append(labels, g.workload)
+		if count[g.Workload] == 1 {
+			labels = append(labels, g.Workload)
 		} else {
-			labels = append(labels, g.title)
+			labels = append(labels, g.Title)
 		}
 	}
 	var all []series
 	variants := []string{}
 	for _, g := range groups {
-		for _, v := range g.order {
+		for _, v := range g.Variants {
 			if !slices.Contains(variants, v) {
 				variants = append(variants, v)
 			}
 		}
 	}
 	if baseline != nil {
-		bg := map[string]*group{}
-		for _, g := range groupRuns(baseline) {
-			bg[g.key] = g
+		bg := map[string]*reports.Group{}
+		for _, g := range reports.GroupRuns(baseline) {
+			bg[g.Key] = g
 		}
 		for _, v := range variants {
 			s := series{label: "baseline " + v, col: -1 - slices.Index(variants, v), runs: map[string][]*results.Run{}}
 			for _, g := range groups {
-				if b := bg[g.key]; b != nil {
-					s.runs[g.key] = b.runs[v]
+				if b := bg[g.Key]; b != nil {
+					s.runs[g.Key] = b.Runs[v]
 				}
 			}
 			all = append(all, s)
@@ -70,13 +71,13 @@ func SummaryFigures(set, baseline *results.Set) []*Figure {
 	for i, v := range variants {
 		s := series{label: v, col: i, runs: map[string][]*results.Run{}}
 		for _, g := range groups {
-			s.runs[g.key] = g.runs[v]
+			s.runs[g.Key] = g.Runs[v]
 		}
 		all = append(all, s)
 	}
 	keys := make([]string, len(groups))
 	for i, g := range groups {
-		keys[i] = g.key
+		keys[i] = g.Key
 	}
 	var cap int64
 	for _, r := range set.Runs {
@@ -95,7 +96,7 @@ func SummaryFigures(set, baseline *results.Set) []*Figure {
 	oom.Alt = "How long each variant ran before it was killed out of memory; workloads that never died have no bar."
 	useBytes := true
 	for _, r := range set.Runs {
-		if r.Outcome == results.OK && written(&r) <= 0 {
+		if r.Outcome == results.OK && reports.Written(&r) <= 0 {
 			useBytes = false
 		}
 	}
@@ -108,7 +109,7 @@ func SummaryFigures(set, baseline *results.Set) []*Figure {
 			return 0, false
 		}
 		if useBytes {
-			return float64(written(r)) / mib / r.WallSeconds, true
+			return float64(reports.Written(r)) / mib / r.WallSeconds, true
 		}
 		return 1 / r.WallSeconds, true
 	})
@@ -121,18 +122,6 @@ func lighten(c color.Color) color.Color {
 	r, g, b, _ := c.RGBA()
 	mix := func(v uint32) uint8 { return uint8((v>>8)/2 + 128) }
 	return color.NRGBA{mix(r), mix(g), mix(b), 255}
-}
-
-// written is the bytes a run wrote, or -1 when not reported.
-func written(r *results.Run) int64 {
-	if r.BytesWritten != nil {
-		return *r.BytesWritten
-	}
-	w := int64(-1)
-	for _, s := range r.Series {
-		w = max(w, s.Written)
-	}
-	return w
 }
 
 // barFigure draws grouped bars: one group per workload, one bar per series

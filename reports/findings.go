@@ -1,0 +1,59 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/internal/size"
+)
+
+// Findings states, per workload, what a reviewer should see at a glance:
+// whether the drain-aware runs stayed flat and what happened to the rest.
+func Findings(set *results.Set) []string {
+	var out []string
+	growth := DefaultGrowth()
+	for _, g := range GroupRuns(set) {
+		var parts []string
+		for _, v := range g.Variants {
+			runs := g.Runs[v]
+			n, ooms := len(runs), 0
+			var ttoom []float64
+			flat, judged := 0, 0
+			for _, r := range runs {
+				if r.Outcome == results.OOM {
+					ooms++
+					if r.TimeToOOMSeconds != nil {
+						ttoom = append(ttoom, *r.TimeToOOMSeconds)
+					}
+				}
+				if rg, ok := growth.FitGrowth(r); ok && r.Outcome == results.OK {
+					judged++
+					if rg.Flat() {
+						flat++
+					}
+				}
+			}
+			s := fmt.Sprintf("%s peaks at %s", v, size.Human(g.PeakRSS(v)))
+			drain := g.PeakRSS("drain")
+			switch {
+			case ooms > 0:
+				s += fmt.Sprintf(" and is killed at the cap in %d of %d runs", ooms, n)
+				if len(ttoom) > 0 {
+					s += " after " + seconds(median(ttoom))
+				}
+			case v != "drain" && drain > 0:
+				// A control's shape is not judged (its growth may come
+				// before the warm-up cut); its size next to drain's is the point.
+				s += fmt.Sprintf(", %.1fx the drain variant's", float64(g.PeakRSS(v))/float64(drain))
+			case judged > 0 && flat == judged:
+				s += ", flat"
+			case judged > 0:
+				s += fmt.Sprintf(", growing in %d of %d runs", judged-flat, judged)
+			}
+			parts = append(parts, s)
+		}
+		out = append(out, g.Title+": "+strings.Join(parts, "; ")+".")
+	}
+	return out
+}
