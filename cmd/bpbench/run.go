@@ -146,23 +146,19 @@ func version() string {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "bpbench: a memory-safety benchmark and regression harness for stream backpressure")
 	fmt.Fprintln(w, "\nUsage:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  bpbench %s %s\n        %s\n", c.name, c.args, c.summary)
+	for _, l := range usageLines() {
+		fmt.Fprintln(w, "  "+l)
 	}
 	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured or the gate found a regression, 2 bad usage, 130 interrupted.")
 }
 
-// usageLines are the verbs as doc.go's usage block and the README list
-// them: bpbench, the name and the arguments, then the summary.
+// usageLines are the verbs as bpbench help, doc.go's usage block and the
+// README list them: bpbench, the name and the arguments, and under them
+// the summary.
 func usageLines() []string {
-	cs := commands()
-	width := 0
-	for _, c := range cs {
-		width = max(width, len("bpbench "+c.name+" "+c.args))
-	}
 	var out []string
-	for _, c := range cs {
-		out = append(out, fmt.Sprintf("%-*s  %s", width, "bpbench "+c.name+" "+c.args, c.summary))
+	for _, c := range commands() {
+		out = append(out, "bpbench "+c.name+" "+c.args, "        "+c.summary)
 	}
 	return out
 }
