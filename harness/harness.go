@@ -311,6 +311,9 @@ func plan(cells []Cell, count int, shard Shard) []planned {
 // command vanished, fork failed) stops the suite with an error, again
 // returning the runs measured before it.
 func Run(ctx context.Context, cfg Config) (*results.Set, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if err := supported(); err != nil {
 		return nil, err
 	}

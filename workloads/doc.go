@@ -1,7 +1,8 @@
 // Package workloads holds bpbench's named workloads: the seeds' examples,
 // each as a pair of variants that share everything but the backpressure
 // handling (drain: honour write()'s false and wait for drain; naive:
-// ignore it), in an explicit registry (All).
+// ignore it), in an explicit registry (All), and their selection (Select)
+// and expansion into the cells of a suite (Suite).
 //
 // A naive producer only piles data up when its sink is slower than it is,
 // so every workload states its model: what makes the sink slower. Each
@@ -43,7 +44,12 @@
 // its 5 million lines buffered, in every run.
 //
 // No workload sleeps or pads its producer: the naive variants are slow or
-// fast only by what their sinks really cost. Workloads import streamcore
-// and the results' name types only; the harness observes them through
-// Env.Track, and runs the cells Suite expands.
+// fast only by what their sinks really cost.
+//
+// Workloads import streamcore, the results' Param type and the size
+// syntax only. The child process (internal/child) runs one workload and
+// reports the streams it registers with Env.Track to the harness through
+// package probe; bpbench run and tune run the cells Suite expands. A
+// parameter's text is parsed by Params.Set, whose *ParamError names the
+// parameter: the command line (internal/cli) spells it as a flag.
 package workloads

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -9,7 +8,7 @@ import (
 // Select returns the workloads whose names match any of globs, in
 // registry order within each glob, each once. A glob is a shell-style
 // pattern in which * and ? also match "/" (so * selects node/* too), or a
-// plain name; a glob that matches nothing is an error naming it.
+// plain name; a glob that matches nothing is an error naming it (Lookup's).
 func Select(globs []string) ([]*Workload, error) {
 	var out []*Workload
 	for _, g := range globs {
@@ -23,7 +22,7 @@ func Select(globs []string) ([]*Workload, error) {
 		}
 		if n == 0 && !anyMatch(out, g) {
 			_, err := Lookup(g)
-			return nil, fmt.Errorf("--workload: %v", err)
+			return nil, err
 		}
 	}
 	return out, nil

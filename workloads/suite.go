@@ -10,9 +10,9 @@ import (
 )
 
 // A Cell is one variant of one workload with its parameters resolved: one
-// benchmark of a suite, which the harness runs Count times. bpbench run,
-// tune and gate build their suites with Suite, so a cell is named and
-// started the same way by all of them.
+// benchmark of a suite, which the harness runs Count times. bpbench run
+// and tune build their suites with Suite, so a cell is named and started
+// the same way by both.
 type Cell struct {
 	Workload *Workload
 	Variant  Variant

@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -45,8 +44,8 @@ type Params struct {
 	InputSize int64  // bytes of generated input
 }
 
-// Param names, as used by the CLI flags (--lines, --hwm, ...) and in
-// benchmark names.
+// Param names, as benchmark names and runs.json carry them (and the
+// command line, as flags of the same names).
 const (
 	PLines     = "lines"
 	PHWM       = "hwm"
@@ -76,43 +75,74 @@ func (p Params) Value(name string) string {
 	return ""
 }
 
-// Set parses one parameter from its flag value.
+// ParamNames returns the parameters' names in the order flags, help and
+// benchmark names show them.
+func ParamNames() []string { return []string{PLines, PHWM, PSink, PRate, PInputSize} }
+
+// A ParamError is a parameter value a workload cannot take. It names the
+// parameter, not a flag: a command line renders it with its own spelling.
+type ParamError struct {
+	Param   string // the parameter, e.g. PLines
+	Value   string // the value refused, as given
+	Reason  string // what is wrong and what to do
+	Example string // a value that works, or ""
+	Err     error  // the cause (a size that does not parse), or nil
+}
+
+func (e *ParamError) Error() string {
+	if e.Err != nil && e.Reason == "" {
+		return fmt.Sprintf("workloads: parameter %s: %v", e.Param, e.Err)
+	}
+	s := fmt.Sprintf("workloads: parameter %s %q: %s", e.Param, e.Value, e.Reason)
+	if e.Example != "" {
+		s += ", e.g. " + e.Example
+	}
+	return s
+}
+
+func (e *ParamError) Unwrap() error { return e.Err }
+
+// Set parses one parameter from its text (a flag's value, a benchmark
+// name's). Its errors are *ParamError.
 func (p *Params) Set(name, value string) error {
+	bad := func(reason, example string) error {
+		return &ParamError{Param: name, Value: value, Reason: reason, Example: example}
+	}
 	switch name {
 	case PLines:
 		n, err := strconv.Atoi(value)
 		if err != nil || n <= 0 {
-			return fmt.Errorf("--lines %q: give a positive whole number of lines, e.g. --lines 1000000", value)
+			return bad("give a positive whole number of lines", "1000000")
 		}
 		p.Lines = n
 	case PHWM:
 		n, err := size.Parse(value)
 		if err != nil {
-			return fmt.Errorf("--hwm: %v", err)
+			return &ParamError{Param: name, Value: value, Err: err}
 		}
 		if n > 1<<40 {
-			return fmt.Errorf("--hwm %s is larger than 1TiB; use a smaller highWaterMark", value)
+			return bad("larger than 1TiB; use a smaller highWaterMark", "64KiB")
 		}
 		p.HWM = streamcore.HWM(int(n))
 	case PSink:
 		if value == "" {
-			return errors.New("--sink is empty: give a file path or null")
+			return bad("give a file path or null", "null")
 		}
 		p.Sink = value
 	case PRate:
 		n, err := size.Parse(value)
 		if err != nil || n == 0 {
-			return fmt.Errorf("--rate %q: give bytes per second above zero, e.g. --rate 32MiB", value)
+			return bad("give bytes per second above zero", "32MiB")
 		}
 		p.Rate = n
 	case PInputSize:
 		n, err := size.Parse(value)
 		if err != nil || n == 0 {
-			return fmt.Errorf("--input-size %q: give a size above zero, e.g. --input-size 64MiB", value)
+			return bad("give a size above zero", "64MiB")
 		}
 		p.InputSize = n
 	default:
-		return fmt.Errorf("unknown parameter %q", name)
+		return bad(fmt.Sprintf("no such parameter; the parameters are %s", strings.Join(ParamNames(), ", ")), "")
 	}
 	return nil
 }
@@ -184,7 +214,7 @@ func (w *Workload) HasVariant(v Variant) bool { return slices.Contains(w.Variant
 // parameters (defaults applied for zero fields), like `node script.js`.
 func (w *Workload) Run(ctx context.Context, env Env) error {
 	if w.run == nil {
-		return fmt.Errorf("workload %s is an external command; run it with bpbench run --workload %s", w.Name, w.Name)
+		return fmt.Errorf("workload %s is an external command: run its Command instead", w.Name)
 	}
 	if !w.HasVariant(env.Variant) {
 		return fmt.Errorf("workload %s has no variant %q (it has %s)", w.Name, env.Variant, variantList(w.Variants))

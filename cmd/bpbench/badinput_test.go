@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/reports"
 )
 
 // Bad input exits 2 with a message that names the problem and the fix, and
@@ -98,5 +102,20 @@ func TestNothingMeasuredKeepsOldResults(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(old); string(b) != "BenchmarkOld 1 1 sec/op\n" {
 		t.Fatalf("results.txt was replaced with %q", b)
+	}
+}
+
+// A folder written by a run that measured nothing is refused as such: the
+// error is results.ErrNoRuns (checked with errors.Is, not by its text),
+// and compare exits 2 naming it.
+func TestNoRunsFolder(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "runs.json"), []byte("[]"), 0o644)
+	if _, err := reports.Load(dir); !errors.Is(err, results.ErrNoRuns) {
+		t.Fatalf("Load of a folder with no runs: %v, want results.ErrNoRuns", err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"compare", dir}, strings.NewReader(""), &stdout, &stderr); code != exitBadUsage || !strings.Contains(stderr.String(), "measured nothing") {
+		t.Errorf("compare: exit %d, stderr %q; want 2 and a message naming the empty run", code, stderr.String())
 	}
 }

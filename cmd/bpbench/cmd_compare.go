@@ -3,24 +3,25 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/bpbench/bpbench/reports"
 )
 
-func cmdCompare(_ context.Context, e *env, args []string) int {
-	fs := newFlags(e, "compare", "OLD [NEW] [--format text|markdown|csv|json] [--alpha P]")
+func compareFlags(fs *flag.FlagSet) verb {
 	format := fs.String("format", reports.FormatText, "output format: text, markdown, csv or json")
 	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
+	return func(_ context.Context, e *env, pos []string) int { return cmdCompare(e, pos, *format, *alpha) }
+}
+
+func cmdCompare(e *env, pos []string, format string, alpha float64) int {
+	var err error
+	if format, err = reports.ParseFormat(format, reports.FormatText, reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON); err != nil {
 		return usageError(e, "compare", err)
 	}
-	if *format, err = reports.ParseFormat(*format, reports.FormatText, reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON); err != nil {
-		return usageError(e, "compare", err)
-	}
-	if *alpha <= 0 || *alpha >= 1 {
-		return usageError(e, "compare", fmt.Errorf("--alpha %g: give a level between 0 and 1, e.g. 0.05", *alpha))
+	if alpha <= 0 || alpha >= 1 {
+		return usageError(e, "compare", fmt.Errorf("--alpha %g: give a level between 0 and 1, e.g. 0.05", alpha))
 	}
 	if len(pos) == 0 || len(pos) > 2 {
 		return usageError(e, "compare", errors.New("give one folder (drain vs naive, or base vs head) or two to compare: bpbench compare OLD [NEW]"))
@@ -33,7 +34,7 @@ func cmdCompare(_ context.Context, e *env, args []string) int {
 		}
 		inputs = append(inputs, in)
 	}
-	opts := reports.Options{Alpha: *alpha}
+	opts := reports.Options{Alpha: alpha}
 	var cmp *reports.Comparison
 	if len(inputs) == 1 {
 		cmp, err = reports.CompareOne(inputs[0], opts)
@@ -43,7 +44,7 @@ func cmdCompare(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return usageError(e, "compare", err)
 	}
-	if err := cmp.Write(e.stdout, *format); err != nil {
+	if err := cmp.Write(e.stdout, format); err != nil {
 		fmt.Fprintf(e.stderr, "bpbench compare: %v\n", err)
 		return exitFailed
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -9,13 +10,12 @@ import (
 	"github.com/bpbench/bpbench/workloads"
 )
 
-func cmdList(_ context.Context, e *env, args []string) int {
-	fs := newFlags(e, "list", "[-v]")
+func listFlags(fs *flag.FlagSet) verb {
 	verbose := fs.Bool("v", false, "also print each workload's seed and model")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageError(e, "list", err)
-	}
+	return func(_ context.Context, e *env, pos []string) int { return cmdList(e, pos, *verbose) }
+}
+
+func cmdList(e *env, pos []string, verbose bool) int {
 	if len(pos) > 0 {
 		return usageError(e, "list", fmt.Errorf("unexpected argument %q: bpbench list takes only -v (bpbench workload NAME runs one)", pos[0]))
 	}
@@ -35,7 +35,7 @@ func cmdList(_ context.Context, e *env, args []string) int {
 			name += " (node)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(vs, ","), strings.Join(ps, " "))
-		if *verbose {
+		if verbose {
 			fmt.Fprintf(tw, "  seed:\t%s\n  model:\t%s\n", w.Seed, w.Model)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,41 +12,40 @@ import (
 	"github.com/bpbench/bpbench/internal/results"
 )
 
-func cmdMerge(_ context.Context, e *env, args []string) int {
-	fs := newFlags(e, "merge", "DIR... --out DIR [--allow-partial]")
+func mergeFlags(fs *flag.FlagSet) verb {
 	out := fs.String("out", "", "folder to write the merged results to (required)")
 	partial := fs.Bool("allow-partial", false, "merge a set of shards with some missing, and say which")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageError(e, "merge", err)
-	}
-	if *out == "" || len(dirs) == 0 {
+	return func(_ context.Context, e *env, dirs []string) int { return cmdMerge(e, dirs, *out, *partial) }
+}
+
+func cmdMerge(e *env, dirs []string, out string, partial bool) int {
+	if out == "" || len(dirs) == 0 {
 		return usageError(e, "merge", errors.New("give the shard folders and --out DIR, e.g. bpbench merge out-0 out-1 --out merged"))
 	}
 	for _, d := range dirs {
-		if sameDir(d, *out) {
+		if sameDir(d, out) {
 			return usageError(e, "merge", fmt.Errorf("%s is both an input and the --out folder: merging into it would replace a shard; choose another --out", d))
 		}
 	}
-	merged, err := results.Merge(dirs, results.MergeOptions{AllowPartial: *partial})
+	merged, err := results.Merge(dirs, results.MergeOptions{AllowPartial: partial})
 	if err != nil {
 		return usageError(e, "merge", err)
 	}
-	if _, err := checkOutDir(*out); err != nil {
+	if _, err := checkOutDir(out); err != nil {
 		return usageError(e, "merge", err)
 	}
-	unlock, err := results.LockDir(*out)
+	unlock, err := results.LockDir(out)
 	if err != nil {
 		return usageError(e, "merge", err)
 	}
 	defer unlock()
-	if err := merged.WriteDir(*out); err != nil {
-		fmt.Fprintf(e.stderr, "bpbench merge: writing %s: %v\n", *out, err)
+	if err := merged.WriteDir(out); err != nil {
+		fmt.Fprintf(e.stderr, "bpbench merge: writing %s: %v\n", out, err)
 		return exitFailed
 	}
-	fmt.Fprintf(e.stdout, "merged %d runs from %d folders into %s\n", len(merged.Runs), len(dirs), *out)
+	fmt.Fprintf(e.stdout, "merged %d runs from %d folders into %s\n", len(merged.Runs), len(dirs), out)
 	if len(merged.Missing) > 0 {
-		fmt.Fprintf(e.stdout, "partial: shard %s of %d missing (--allow-partial); their cells are not in %s\n", strings.Join(merged.Missing, ", "), merged.Shards, *out)
+		fmt.Fprintf(e.stdout, "partial: shard %s of %d missing (--allow-partial); their cells are not in %s\n", strings.Join(merged.Missing, ", "), merged.Shards, out)
 	}
 	return exitOK
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,72 +23,68 @@ func loadFolder(cmd, dir string) (*reports.Input, error) {
 	return reports.Load(dir)
 }
 
-func cmdPlot(_ context.Context, e *env, args []string) int {
-	fs := newFlags(e, "plot", "DIR [--format svg|png] [--out DIR/plots]")
+func plotFlags(fs *flag.FlagSet) verb {
 	format := fs.String("format", chart.SVG, "chart format: svg or png")
 	out := fs.String("out", "", "folder for the charts (default DIR/plots)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageError(e, "plot", err)
+	return func(_ context.Context, e *env, pos []string) int {
+		var err error
+		if len(pos) != 1 {
+			return usageError(e, "plot", errors.New("give one output folder: bpbench plot DIR"))
+		}
+		if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
+			return usageError(e, "plot", err)
+		}
+		in, err := loadFolder("plot", pos[0])
+		if err != nil {
+			return usageError(e, "plot", err)
+		}
+		if *out == "" {
+			*out = filepath.Join(pos[0], chart.Dir)
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return usageError(e, "plot", fmt.Errorf("cannot create %s: %v; pass --out with a writable folder", *out, err))
+		}
+		figs := append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
+		files, err := chart.WriteFiles(*out, figs, *format)
+		for _, p := range files {
+			fmt.Fprintln(e.stdout, p)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "bpbench plot: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
 	}
-	if len(pos) != 1 {
-		return usageError(e, "plot", errors.New("give one output folder: bpbench plot DIR"))
-	}
-	if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
-		return usageError(e, "plot", err)
-	}
-	in, err := loadFolder("plot", pos[0])
-	if err != nil {
-		return usageError(e, "plot", err)
-	}
-	if *out == "" {
-		*out = filepath.Join(pos[0], chart.Dir)
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return usageError(e, "plot", fmt.Errorf("cannot create %s: %v; pass --out with a writable folder", *out, err))
-	}
-	figs := append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
-	files, err := chart.WriteFiles(*out, figs, *format)
-	for _, p := range files {
-		fmt.Fprintln(e.stdout, p)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "bpbench plot: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
 }
 
-func cmdReport(_ context.Context, e *env, args []string) int {
-	fs := newFlags(e, "report", "DIR [--baseline DIR] [--format svg|png]")
+func reportFlags(fs *flag.FlagSet) verb {
 	baseline := fs.String("baseline", "", "an earlier output folder (or results file): the report opens with the gate's verdict against it")
 	format := fs.String("format", chart.SVG, "format of the chart files in DIR/plots (report.html always inlines SVG)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageError(e, "report", err)
-	}
-	if len(pos) != 1 {
-		return usageError(e, "report", errors.New("give one output folder: bpbench report DIR [--baseline DIR]"))
-	}
-	if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
-		return usageError(e, "report", err)
-	}
-	in, err := loadFolder("report", pos[0])
-	if err != nil {
-		return usageError(e, "report", err)
-	}
-	opts := page.Options{Format: *format}
-	if *baseline != "" {
-		if opts.Baseline, err = reports.Load(*baseline); err != nil {
+	return func(_ context.Context, e *env, pos []string) int {
+		var err error
+		if len(pos) != 1 {
+			return usageError(e, "report", errors.New("give one output folder: bpbench report DIR [--baseline DIR]"))
+		}
+		if *format, err = reports.ParseFormat(*format, chart.SVG, chart.PNG); err != nil {
 			return usageError(e, "report", err)
 		}
+		in, err := loadFolder("report", pos[0])
+		if err != nil {
+			return usageError(e, "report", err)
+		}
+		opts := page.Options{Format: *format}
+		if *baseline != "" {
+			if opts.Baseline, err = reports.Load(*baseline); err != nil {
+				return usageError(e, "report", err)
+			}
+		}
+		files, err := page.Write(pos[0], in, opts)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "bpbench report: %v\n", err)
+			return exitFailed // the folder could not be written (the manual's exit 1)
+		}
+		fmt.Fprintf(e.stdout, "wrote %s, %s and %d charts in %s\n",
+			filepath.Join(pos[0], page.HTMLFile), filepath.Join(pos[0], page.MarkdownFile), len(files)-2, filepath.Join(pos[0], chart.Dir))
+		return exitOK
 	}
-	files, err := page.Write(pos[0], in, opts)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "bpbench report: %v\n", err)
-		return exitBadUsage
-	}
-	fmt.Fprintf(e.stdout, "wrote %s, %s and %d charts in %s\n",
-		filepath.Join(pos[0], page.HTMLFile), filepath.Join(pos[0], page.MarkdownFile), len(files)-2, filepath.Join(pos[0], chart.Dir))
-	return exitOK
 }

@@ -5,17 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/cli"
+	"github.com/bpbench/bpbench/internal/cli/caps"
 	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/bpbench/bpbench/harness"
 	"github.com/bpbench/bpbench/internal/results"
-	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/workloads"
 )
 
@@ -29,11 +29,28 @@ type runOptions struct {
 	out      string
 }
 
-func cmdRun(ctx context.Context, e *env, args []string) int {
-	opts, pf, code := parseRunFlags(e, args)
-	if code >= 0 {
-		return code
+// runFlags are bpbench run's flags.
+func runFlags(fs *flag.FlagSet) verb {
+	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
+	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
+	capFlags := caps.Add(fs, caps.Options{Count: 5, Warmup: true, Shard: true})
+	out := fs.String("out", "bpbench-out", "output folder")
+	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
+	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
+	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
+	pf := cli.AddParamFlags(fs, cli.ParamOptions{HWMList: true})
+	return func(ctx context.Context, e *env, pos []string) int {
+		cmdSet := false
+		fs.Visit(func(f *flag.Flag) { cmdSet = cmdSet || f.Name == "cmd" })
+		opts, err := runOptionsOf(pos, capFlags, *workload, *variant, *out, *cmd, cmdSet, *baseBin, *baseCommit)
+		if err != nil {
+			return usageError(e, "run", err)
+		}
+		return cmdRun(ctx, e, opts, pf)
 	}
+}
+
+func cmdRun(ctx context.Context, e *env, opts *runOptions, pf *cli.ParamFlags) int {
 	cells, notes, err := buildCells(opts, pf)
 	if err != nil {
 		return usageError(e, "run", err)
@@ -58,105 +75,54 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	return m.code
 }
 
-// parseRunFlags returns the options, or an exit code ≥ 0 to stop with.
-func parseRunFlags(e *env, args []string) (*runOptions, *workloads.ParamFlags, int) {
-	fs := newFlags(e, "run", "[flags]")
-	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
-	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
-	count := fs.Int("count", 5, "runs per cell (5 or more let the gate test significance)")
-	memlimit := fs.String("memlimit", "128MiB", "GOMEMLIMIT for each child (node: --max-old-space-size); 0 sets none, and then no hard cap unless --hard-limit")
-	hard := fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
-	interval := fs.Duration("interval", harness.DefaultInterval, "sampling interval")
-	timeout := fs.Duration("timeout", 2*time.Minute, "per-run time limit (outcome timeout); 0 for none")
-	out := fs.String("out", "bpbench-out", "output folder")
-	shard := fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
-	warmup := fs.Bool("warmup", true, "run each cell once, briefly, before measuring")
-	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
-	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
-	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
-	pf := workloads.AddParamFlags(fs.FlagSet, true)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return nil, nil, usageError(e, "run", err)
-	}
-	fail := func(err error) (*runOptions, *workloads.ParamFlags, int) { return nil, nil, usageError(e, "run", err) }
+// runOptionsOf checks bpbench run's flags and positional arguments.
+func runOptionsOf(pos []string, capFlags *caps.Flags, workload, variant, out, cmd string, cmdSet bool, baseBin, baseCommit string) (*runOptions, error) {
 	if len(pos) > 0 {
-		return fail(fmt.Errorf("unexpected argument %q: bpbench run takes only flags (use --workload NAME)", pos[0]))
+		return nil, cli.Errorf("unexpected argument %q: bpbench run takes only flags (use --workload NAME)", pos[0])
 	}
-	o := &runOptions{out: *out, cmd: *cmd, baseBin: *baseBin}
-	o.cfg.BaseCommit = *baseCommit
-	if *baseBin != "" {
-		if *cmd != "" {
-			return fail(errors.New("--baseline-bin compares two bpbench binaries on the built-in workloads; it cannot run with --cmd"))
+	o := &runOptions{out: out, cmd: cmd}
+	if baseBin != "" {
+		if cmd != "" {
+			return nil, cli.Errorf("--baseline-bin compares two bpbench binaries on the built-in workloads; it cannot run with --cmd")
 		}
-		fi, err := os.Stat(*baseBin)
+		fi, err := os.Stat(baseBin)
 		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-			return fail(fmt.Errorf("--baseline-bin %s: not an executable file; build the base first, e.g. git worktree add /tmp/base main && go build -o /tmp/bpbench-base /tmp/base/cmd/bpbench", *baseBin))
+			return nil, cli.Errorf("--baseline-bin %s: not an executable file; build the base first, e.g. git worktree add /tmp/base main && go build -o /tmp/bpbench-base /tmp/base/cmd/bpbench", baseBin)
 		}
-		if o.baseBin, err = filepath.Abs(*baseBin); err != nil {
-			return fail(err)
-		}
-	}
-	if *count < 1 {
-		return fail(fmt.Errorf("--count %d: give a count of 1 or more", *count))
-	}
-	o.cfg.Count = *count
-	o.cfg.Warmup = *warmup
-	if o.cfg.MemLimit, err = size.Parse(*memlimit); err != nil {
-		return fail(fmt.Errorf("--memlimit: %v", err))
-	}
-	if *hard != "" {
-		if o.cfg.HardLimit, err = size.Parse(*hard); err != nil {
-			return fail(fmt.Errorf("--hard-limit: %v", err))
-		}
-		if o.cfg.HardLimit == 0 {
-			return fail(errors.New("--hard-limit 0: give a size above zero, or leave it out for the default"))
-		}
-		if o.cfg.HardLimit < o.cfg.MemLimit {
-			return fail(fmt.Errorf("--hard-limit %s is below --memlimit %s: the hard cap must sit above GOMEMLIMIT, or a drain-aware run is killed for memory the Go runtime may use; raise it or leave it out (default %g × memlimit)",
-				size.Format(o.cfg.HardLimit), size.Format(o.cfg.MemLimit), harness.HardLimitFactor))
+		if o.baseBin, err = filepath.Abs(baseBin); err != nil {
+			return nil, cli.Errorf("--baseline-bin: %w", err)
 		}
 	}
-	if *interval <= 0 {
-		return fail(fmt.Errorf("--interval %v: give a positive duration, e.g. 5ms", *interval))
+	var err error
+	if o.cfg, err = capFlags.Config(); err != nil {
+		return nil, err
 	}
-	o.cfg.Interval = *interval
-	if *timeout < 0 {
-		return fail(fmt.Errorf("--timeout %v: give a positive duration, or 0 for none", *timeout))
-	}
-	o.cfg.Timeout = *timeout
-	if *shard != "" {
-		if o.cfg.Shard, err = harness.ParseShard(*shard); err != nil {
-			return fail(err)
-		}
-	}
-	switch *variant {
+	o.cfg.BaseCommit = baseCommit
+	switch variant {
 	case "all":
 		o.variants = []workloads.Variant{workloads.Drain, workloads.Naive, workloads.DrainOn}
 	case "both":
 		o.variants = []workloads.Variant{workloads.Drain, workloads.Naive}
 	default:
-		v, err := workloads.ParseVariant(*variant)
+		v, err := workloads.ParseVariant(variant)
 		if err != nil {
-			return fail(fmt.Errorf("--variant: %v (or both, or all)", err))
+			return nil, cli.Errorf("--variant: %w (or both, or all)", err)
 		}
 		o.variants = []workloads.Variant{v}
 	}
-	cmdSet := false
-	fs.Visit(func(f *flag.Flag) { cmdSet = cmdSet || f.Name == "cmd" })
-	if cmdSet && strings.TrimSpace(*cmd) == "" {
-		return fail(errors.New("--cmd is empty: give the command to measure, e.g. --cmd './server --once', or leave --cmd out to run the built-in suite"))
+	if cmdSet && strings.TrimSpace(cmd) == "" {
+		return nil, cli.Errorf("--cmd is empty: give the command to measure, e.g. --cmd './server --once', or leave --cmd out to run the built-in suite")
 	}
-	o.globs = strings.Split(*workload, ",")
-	if *cmd != "" && *workload == "*" {
+	o.globs = strings.Split(workload, ",")
+	if cmd != "" && workload == "*" {
 		o.globs = nil // --cmd alone measures just the command
 	}
-	return o, pf, -1
+	return o, nil
 }
 
 // buildCells expands the selected workloads, variants and --hwm values
 // into the harness's cells, plus notes on what was skipped.
-func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []string, error) {
+func buildCells(o *runOptions, pf *cli.ParamFlags) ([]harness.Cell, []string, error) {
 	var cells []harness.Cell
 	var notes []string
 	if o.cmd != "" {
@@ -166,7 +132,7 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		}
 		cells = append(cells, c)
 	}
-	selected, err := workloads.Select(o.globs)
+	selected, err := cli.Select(o.globs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,7 +157,7 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 		}
 	}
 	used := map[string]bool{}
-	params := checkedParams(pf, false)
+	params := pf.Checked(false)
 	suite, err := workloads.Suite(selected, o.variants, hwms, func(w *workloads.Workload) (workloads.Params, error) {
 		for _, n := range w.Uses {
 			used[n] = true
@@ -232,26 +198,13 @@ func buildCells(o *runOptions, pf *workloads.ParamFlags) ([]harness.Cell, []stri
 	}
 	for _, n := range pf.Given() {
 		if !used[n] && len(selected) > 0 {
-			return nil, nil, fmt.Errorf("--%s is used by none of the selected workloads; bpbench list shows which take it", n)
+			return nil, nil, cli.Errorf("--%s is used by none of the selected workloads; bpbench list shows which take it", n)
 		}
 	}
 	if len(cells) == 0 {
-		return nil, notes, errors.New("nothing to run: the selected workloads have none of the selected variants (bpbench list shows them)")
+		return nil, notes, cli.Errorf("nothing to run: the selected workloads have none of the selected variants (bpbench list shows them)")
 	}
 	return cells, notes, nil
-}
-
-// checkedParams gives a workload's parameters from the flags (tune: as
-// bpbench tune reads them), its sink checked.
-func checkedParams(pf *workloads.ParamFlags, tune bool) func(*workloads.Workload) (workloads.Params, error) {
-	return func(w *workloads.Workload) (workloads.Params, error) {
-		p, err := pf.Params(w, tune)
-		if err != nil {
-			return p, err
-		}
-		p.Sink, err = checkSink(p.Sink)
-		return p, err
-	}
 }
 
 // harnessCell is how the harness runs a workload's cell: a Go workload as
@@ -274,14 +227,16 @@ func harnessCell(child []string, wc workloads.Cell, memlimit int64) (harness.Cel
 }
 
 // shellWords are first words that need a shell: its builtins and keywords.
-var shellWords = map[string]bool{"exec": true, "cd": true, "exit": true, "export": true, "set": true, "unset": true, ".": true,
-	"source": true, "eval": true, "if": true, "for": true, "while": true, "until": true, "case": true, "!": true, "{": true,
-	"time": true, "ulimit": true, "umask": true, "trap": true, "wait": true, "command": true, "builtin": true, "alias": true}
+func shellWords() map[string]bool {
+	return map[string]bool{"exec": true, "cd": true, "exit": true, "export": true, "set": true, "unset": true, ".": true,
+		"source": true, "eval": true, "if": true, "for": true, "while": true, "until": true, "case": true, "!": true, "{": true,
+		"time": true, "ulimit": true, "umask": true, "trap": true, "wait": true, "command": true, "builtin": true, "alias": true}
+}
 
 // needsShell reports whether a command line uses anything beyond a program
 // and its plain arguments.
 func needsShell(cmd string, fields []string) bool {
-	return strings.ContainsAny(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") || shellWords[fields[0]]
+	return strings.ContainsAny(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") || shellWords()[fields[0]]
 }
 
 // commandCell is a user's own command. A plain command line (a program and
@@ -300,42 +255,22 @@ func commandCell(cmd string) (harness.Cell, error) {
 		}
 		argv = fields
 	}
-	h := fnv.New32a()
-	h.Write([]byte(cmd))
 	return harness.Cell{
 		Bench:    "Cmd",
 		Workload: "cmd",
-		Params:   []results.Param{{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}},
+		Params:   []results.Param{cmdParam(cmd)},
 		Argv:     argv,
 		Dir:      ".",
 		MayProbe: true, // a Go program with probe.Start, or node with the injected preload
 	}, nil
 }
 
-// checkSink makes a --sink path absolute (children run in a folder of their
-// own, so a path given on the command line is relative to where bpbench
-// runs) and checks that its folder exists and can be written, before
-// anything runs.
-func checkSink(sink string) (string, error) {
-	if sink == "" || sink == "null" {
-		return sink, nil
-	}
-	abs, err := filepath.Abs(sink)
-	if err != nil {
-		return "", fmt.Errorf("--sink: %v", err)
-	}
-	dir := filepath.Dir(abs)
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("--sink %s: the folder %s does not exist; give a path in a writable folder, or null", sink, dir)
-	}
-	f, err := os.CreateTemp(dir, ".bpbench-sink-check-*")
-	if err != nil {
-		return "", fmt.Errorf("--sink %s: cannot write in %s (%v); give a path in a writable folder, or null", sink, dir, err)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return abs, nil
+// cmdParam names a --cmd cell by a hash of its command line, which may
+// hold anything a benchmark name may not.
+func cmdParam(cmd string) results.Param {
+	h := fnv.New32a()
+	h.Write([]byte(cmd))
+	return results.Param{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}
 }
 
 // checkOutDir makes sure the output folder can be written before anything

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"flag"
 
 	"github.com/bpbench/bpbench/internal/child"
 )
 
-// cmdWorkload runs one workload in this process: what the harness's child
-// runs when the lean bpbench-workload binary is not at hand.
-func cmdWorkload(ctx context.Context, e *env, args []string) int {
-	return child.Main(ctx, "bpbench workload", args, e.stdin, e.stdout, e.stderr)
+// workloadFlags are bpbench workload's: it runs one workload in this
+// process, what the harness's child runs when the lean bpbench-workload
+// binary is not at hand.
+func workloadFlags(fs *flag.FlagSet) verb {
+	f := child.AddFlags(fs)
+	return func(ctx context.Context, e *env, pos []string) int {
+		return child.Run(ctx, "bpbench workload", f, pos, e.stdin, e.stdout, e.stderr)
+	}
 }

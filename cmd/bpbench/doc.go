@@ -6,15 +6,24 @@
 //
 // Usage:
 //
-//	bpbench run [flags]                       run the suite, write an output folder, print a summary
-//	bpbench list [-v]                         workloads, variants, parameters and defaults
-//	bpbench workload NAME [flags]             run one workload in this process
-//	bpbench compare OLD [NEW]                 benchstat-style table: drain vs naive, base vs head, or OLD vs NEW
-//	bpbench gate --baseline OLD NEW | DIR     exit 1 when the candidate regressed, saying why
-//	bpbench plot DIR [--format svg|png]       memory curves and summary charts
-//	bpbench report DIR [--baseline DIR]       one-file report.html and report.md
-//	bpbench tune --workload NAME --budget SIZE  sweep the highWaterMark, recommend one
-//	bpbench merge DIR... --out DIR            merge the folders of several shards
+//	bpbench run [flags]
+//	        run the paired suite under memory caps and write an output folder
+//	bpbench list [-v]
+//	        list workloads with their variants, parameters and defaults
+//	bpbench workload NAME [--variant drain|naive|drain-on] [--lines N] [--hwm SIZE] [--sink PATH|null] [--rate SIZE] [--input-size SIZE] [-q]
+//	        run one workload in this process (what the harness's child runs)
+//	bpbench compare OLD [NEW] [--format text|markdown|csv|json] [--alpha P]
+//	        benchstat-style table: drain vs naive in one folder, or OLD vs NEW
+//	bpbench gate --baseline OLD NEW | DIR [--threshold UNIT=PCT]... [flags]
+//	        exit 1 when NEW regressed against OLD (or head against base in DIR), saying why
+//	bpbench plot DIR [--format svg|png] [--out DIR]
+//	        memory curves and summary charts of an output folder
+//	bpbench report DIR [--baseline DIR] [--format svg|png]
+//	        one-file report.html (and report.md) with the verdict, tables and charts
+//	bpbench tune --workload NAME | --cmd 'CMD {hwm}' --budget SIZE [flags]
+//	        sweep the highWaterMark and recommend one that fits a memory budget
+//	bpbench merge DIR... --out DIR [--allow-partial]
+//	        merge output folders of shards (--shard I/N) into one
 //
 // # bpbench run
 //

@@ -16,7 +16,7 @@ var (
 	buildErr  error
 )
 
-// buildBinaries builds bpbench twice, once as shipped and once with
+// buildBinaries builds bpbench twice, into a folder TestMain removes,, once as shipped and once with
 // -tags bpbench_inject (inject_on.go), which breaks a workload on purpose
 // when BPBENCH_INJECT is set.
 func buildBinaries(t *testing.T) (plain, injected string) {
@@ -90,6 +90,9 @@ func TestGateCatchesInjectedRegressions(t *testing.T) {
 			wantCode := 1
 			if tc.fault == "none" {
 				wantCode = 0
+			}
+			if testing.Verbose() {
+				t.Logf("gate:\n%s", stdout.String())
 			}
 			if code != wantCode {
 				t.Errorf("gate exit %d (%v), want %d:\n%s", code, err, wantCode, stdout.String())

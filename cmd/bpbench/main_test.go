@@ -22,7 +22,19 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		main()
 	}
-	testscript.Main(m, map[string]func(){"bpbench": bpbenchMain})
+	testscript.Main(cleanup{m}, map[string]func(){"bpbench": bpbenchMain})
+}
+
+// cleanup runs the tests, then removes what they built once for all of
+// them (buildBinaries' folder).
+type cleanup struct{ m *testing.M }
+
+func (c cleanup) Run() int {
+	code := c.m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	return code
 }
 
 // update rewrites the golden files: the cmp targets inside the scripts

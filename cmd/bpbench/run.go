@@ -10,21 +10,31 @@ import (
 	"strings"
 
 	"github.com/bpbench/bpbench/internal/child"
+	"github.com/bpbench/bpbench/internal/cli"
 )
 
-// Exit codes (DESIGN.md, and 130 for an interrupt): 0 ok, 1 a run could not be measured (or, for
+// Exit codes (the manual in doc.go): 0 ok, 1 a run could not be measured (or, for
 // gate, a regression), 2 bad usage or unreadable input.
 const (
 	exitOK          = 0
 	exitFailed      = 1
-	exitBadUsage    = 2
+	exitBadUsage    = cli.ExitUsage
 	exitInterrupted = 130 // Ctrl-C or SIGTERM, as shells report SIGINT
 )
 
+// A command is one verb: its name, its usage (the arguments after the
+// name), a one-line summary, and its flags. bpbench help, bpbench VERB -h,
+// the usage block of doc.go and the README's verb list all come from this
+// table (TestUsageText holds doc.go and the README to it).
 type command struct {
 	name, args, summary string
-	run                 func(ctx context.Context, e *env, args []string) int
+	// flags defines the verb's flags on fs and returns what runs the verb
+	// once they are parsed, with the positional arguments.
+	flags func(fs *flag.FlagSet) verb
 }
+
+// verb runs a command after its flags are parsed.
+type verb func(ctx context.Context, e *env, pos []string) int
 
 // env is the command's standard streams.
 type env struct {
@@ -35,16 +45,54 @@ type env struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[flags]", "run the paired suite under memory caps and write an output folder", cmdRun},
-		{"list", "[-v]", "list workloads with their variants, parameters and defaults", cmdList},
-		{"workload", "NAME [--variant drain|naive|drain-on] [params]", "run one workload in this process (what the harness's child runs)", cmdWorkload},
-		{"compare", "OLD [NEW]", "benchstat-style table: drain vs naive in one folder, or OLD vs NEW", cmdCompare},
-		{"gate", "--baseline OLD NEW | DIR", "exit 1 when NEW regressed against OLD (or head against base in DIR), saying why", cmdGate},
-		{"plot", "DIR [--format svg|png]", "memory curves and summary charts of an output folder", cmdPlot},
-		{"report", "DIR [--baseline DIR]", "one-file report.html (and report.md) with the verdict, tables and charts", cmdReport},
-		{"tune", "--workload NAME --budget SIZE", "sweep the highWaterMark and recommend one that fits a memory budget", cmdTune},
-		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", cmdMerge},
+		{"run", "[flags]", "run the paired suite under memory caps and write an output folder", runFlags},
+		{"list", "[-v]", "list workloads with their variants, parameters and defaults", listFlags},
+		{"workload", child.Usage, "run one workload in this process (what the harness's child runs)", workloadFlags},
+		{"compare", "OLD [NEW] [--format text|markdown|csv|json] [--alpha P]", "benchstat-style table: drain vs naive in one folder, or OLD vs NEW", compareFlags},
+		{"gate", "--baseline OLD NEW | DIR [--threshold UNIT=PCT]... [flags]", "exit 1 when NEW regressed against OLD (or head against base in DIR), saying why", gateFlags},
+		{"plot", "DIR [--format svg|png] [--out DIR]", "memory curves and summary charts of an output folder", plotFlags},
+		{"report", "DIR [--baseline DIR] [--format svg|png]", "one-file report.html (and report.md) with the verdict, tables and charts", reportFlags},
+		{"tune", "--workload NAME | --cmd 'CMD {hwm}' --budget SIZE [flags]", "sweep the highWaterMark and recommend one that fits a memory budget", tuneFlags},
+		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", mergeFlags},
 	}
+}
+
+// flagSet is the command's flag set, its flags defined, reporting errors
+// instead of exiting or printing.
+func (c command) flagSet() (*flag.FlagSet, verb) {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs, c.flags(fs)
+}
+
+// run parses the command's flags and runs it; -h prints its help.
+func (c command) run(ctx context.Context, e *env, args []string) int {
+	fs, do := c.flagSet()
+	pos, err := cli.ParseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.help(e.stdout)
+		return exitOK
+	}
+	if err != nil {
+		return usageError(e, c.name, err)
+	}
+	return do(ctx, e, pos)
+}
+
+// help prints the command's usage, summary and every flag it takes.
+func (c command) help(w io.Writer) {
+	fs, _ := c.flagSet()
+	fmt.Fprintf(w, "Usage: bpbench %s %s\n\n%s.\n\nFlags:\n", c.name, c.args, capitalize(c.summary))
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -98,55 +146,28 @@ func version() string {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "bpbench: a memory-safety benchmark and regression harness for stream backpressure")
 	fmt.Fprintln(w, "\nUsage:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  bpbench %s %s\n        %s\n", c.name, c.args, c.summary)
+	for _, l := range usageLines() {
+		fmt.Fprintln(w, "  "+l)
 	}
 	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured or the gate found a regression, 2 bad usage, 130 interrupted.")
 }
 
-// newFlags returns a flag set that reports errors instead of exiting: a
-// bad flag is printed by usageError (the error first, then a short usage);
-// -h prints the flags to stdout.
-func newFlags(e *env, name, args string) *cmdFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {} // parseInterleaved prints the flags for -h
-	return &cmdFlags{FlagSet: fs, help: e.stdout, args: args}
-}
-
-// cmdFlags is a command's flag set, with where -h prints and the
-// command's argument summary.
-type cmdFlags struct {
-	*flag.FlagSet
-	help io.Writer
-	args string
-}
-
-// parseInterleaved parses flags and positional arguments in any order
-// (bpbench merge a b --out c; bpbench workload NAME --lines 10).
-func parseInterleaved(fs *cmdFlags, args []string) ([]string, error) {
-	pos, err := child.ParseInterleaved(fs.FlagSet, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(fs.help, "Usage: bpbench %s %s\n\nFlags:\n", fs.Name(), fs.args)
-		fs.SetOutput(fs.help)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+// usageLines are the verbs as bpbench help, doc.go's usage block and the
+// README list them: bpbench, the name and the arguments, and under them
+// the summary.
+func usageLines() []string {
+	var out []string
+	for _, c := range commands() {
+		out = append(out, "bpbench "+c.name+" "+c.args, "        "+c.summary)
 	}
-	return pos, err
+	return out
 }
 
-// usageError prints a bad-usage message — the error first, then a short
-// usage line — and returns exit code 2 (0 for -h, whose usage was printed).
+// usageError prints a refused command line — the error first, then the
+// usage line when the flags did not parse — and returns exitBadUsage.
 func usageError(e *env, cmd string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	msg := strings.TrimPrefix(err.Error(), "harness: ")
-	if !strings.HasPrefix(msg, "bpbench") {
-		msg = "bpbench " + cmd + ": " + msg
-	}
-	fmt.Fprintln(e.stderr, msg)
-	if isFlagError(err) {
+	fmt.Fprintf(e.stderr, "bpbench %s: %v\n", cmd, err)
+	if cli.IsBadFlag(err) {
 		for _, c := range commands() {
 			if c.name == cmd {
 				fmt.Fprintf(e.stderr, "Usage: bpbench %s %s (bpbench %s -h lists the flags)\n", cmd, c.args, cmd)
@@ -154,11 +175,4 @@ func usageError(e *env, cmd string, err error) int {
 		}
 	}
 	return exitBadUsage
-}
-
-// isFlagError reports whether err came from parsing the command line.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	return strings.HasPrefix(msg, "flag provided but not defined") || strings.HasPrefix(msg, "invalid value") ||
-		strings.HasPrefix(msg, "invalid boolean") || strings.HasPrefix(msg, "flag needs an argument") || strings.HasPrefix(msg, "bad flag syntax")
 }

@@ -14,10 +14,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/bpbench/bpbench/internal/cli"
 	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/probe"
 	"github.com/bpbench/bpbench/streamcore"
@@ -31,51 +31,45 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
-// usageError prints a bad-usage message and returns 2.
+// usageError prints a bad-usage message — and the usage line when the
+// flags did not parse — and returns cli.ExitUsage.
 func usageError(e *env, err error) int {
 	fmt.Fprintf(e.stderr, "%s: %v\n", e.prog, err)
-	if strings.HasPrefix(err.Error(), "flag provided") || strings.HasPrefix(err.Error(), "invalid value") {
+	if cli.IsBadFlag(err) {
 		fmt.Fprintf(e.stderr, "Usage: %s %s\n", e.prog, Usage)
 	}
-	return 2
-}
-
-// ParseInterleaved parses flags and positional arguments in any order
-// (bpbench merge a b --out c; bpbench workload NAME --lines 10) and returns
-// the positional ones; after "--" everything is positional.
-func ParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	return cli.ExitUsage
 }
 
 // Usage is the workload command's argument summary.
 const Usage = "NAME [--variant drain|naive|drain-on] [--lines N] [--hwm SIZE] [--sink PATH|null] [--rate SIZE] [--input-size SIZE] [-q]"
+
+// Flags are the workload command's flags: --variant, -q and the
+// workload parameters.
+type Flags struct {
+	variant *string
+	quiet   *bool
+	params  *cli.ParamFlags
+}
+
+// AddFlags defines the workload command's flags on fs.
+func AddFlags(fs *flag.FlagSet) *Flags {
+	return &Flags{
+		variant: fs.String("variant", "", "drain (honour backpressure), naive (ignore it) or drain-on; default drain, or the workload's only variant"),
+		quiet:   fs.Bool("q", false, "print nothing when done"),
+		params:  cli.AddParamFlags(fs, cli.ParamOptions{}),
+	}
+}
 
 // Main runs one workload in this process, as bpbench workload NAME does:
 // args are NAME and its flags. It reports to the harness through package
 // probe when the harness started it, and returns the exit code: 0 done, 1
 // the workload failed, 2 bad usage. prog names the command in messages.
 func Main(ctx context.Context, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	variant := fs.String("variant", "", "drain (honour backpressure), naive (ignore it) or drain-on; default drain, or the workload's only variant")
-	quiet := fs.Bool("q", false, "print nothing when done")
-	pf := workloads.AddParamFlags(fs, false)
-	pos, err := ParseInterleaved(fs, args)
+	f := AddFlags(fs)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "Usage: %s %s\n\nFlags:\n", prog, Usage)
 		fs.SetOutput(stdout)
@@ -83,10 +77,18 @@ func Main(ctx context.Context, prog string, args []string, stdin io.Reader, stdo
 		return 0
 	}
 	if err != nil {
-		return usageError(e, err)
+		return usageError(&env{prog: prog, stderr: stderr}, err)
 	}
+	return Run(ctx, prog, f, pos, stdin, stdout, stderr)
+}
+
+// Run is Main after parsing: pos are the positional arguments (the
+// workload's name) and f the flags parsed.
+func Run(ctx context.Context, prog string, f *Flags, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr}
+	variant, quiet, pf := f.variant, f.quiet, f.params
 	if len(pos) != 1 {
-		return usageError(e, errors.New("give exactly one workload name (bpbench list shows them)"))
+		return usageError(e, cli.Errorf("give exactly one workload name (bpbench list shows them)"))
 	}
 	w, err := workloads.Lookup(pos[0])
 	if err != nil {
@@ -100,7 +102,7 @@ func Main(ctx context.Context, prog string, args []string, stdin io.Reader, stdo
 	}
 	v, err := workloads.ParseVariant(*variant)
 	if err == nil && !w.HasVariant(v) {
-		err = fmt.Errorf("workload %s has no %s variant", w.Name, v)
+		err = cli.Errorf("workload %s has no %s variant", w.Name, v)
 	}
 	if err != nil {
 		return usageError(e, err)

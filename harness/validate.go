@@ -1,0 +1,59 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidConfig is wrapped by every error of Config.Validate, so a
+// caller can tell a refused configuration from a failure to run with
+// errors.Is.
+var ErrInvalidConfig = errors.New("harness: invalid configuration")
+
+// A ConfigError is a Config that Run refuses: which field, its value, and
+// why. It wraps ErrInvalidConfig. Callers that took the field from a flag
+// render it with the flag's name (Field, Value and Reason carry no
+// spelling of their own).
+type ConfigError struct {
+	Field  string // the Config field: "Count", "MemLimit", "HardLimit", "Timeout", "WarmupTimeout", "Shard"
+	Value  string // the value refused, as Go formats it (sizes in bytes)
+	Reason string // what is wrong and what to do, without the field's name
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("harness: Config.%s %s: %s", e.Field, e.Value, e.Reason)
+}
+
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Validate reports whether Run can honour c's caps and counts: Count,
+// MemLimit, HardLimit, Timeout and WarmupTimeout zero or more, a hard
+// limit (when set) at or above the memory limit, so that a cap can fire
+// only above what GOMEMLIMIT lets the Go runtime use, and a valid Shard.
+// A zero field takes its documented default and is always valid; a
+// negative Interval (no sampling) is valid too. The cells are checked by
+// Run. The error is a *ConfigError.
+func (c Config) Validate() error {
+	bad := func(field string, v any, reason string) error {
+		return &ConfigError{Field: field, Value: fmt.Sprint(v), Reason: reason}
+	}
+	switch {
+	case c.Count < 0:
+		return bad("Count", c.Count, "negative: give 1 or more repetitions (0 means 1)")
+	case c.MemLimit < 0:
+		return bad("MemLimit", c.MemLimit, "negative: give zero (no GOMEMLIMIT) or more bytes")
+	case c.HardLimit < 0:
+		return bad("HardLimit", c.HardLimit, "negative: give zero (the default cap) or more bytes")
+	case c.HardLimit > 0 && c.HardLimit < c.MemLimit:
+		return bad("HardLimit", c.HardLimit, fmt.Sprintf("below MemLimit %d: the hard cap must sit at or above GOMEMLIMIT, or a drain-aware run is killed for memory the Go runtime may use", c.MemLimit))
+	case c.Timeout < 0:
+		return bad("Timeout", c.Timeout, "negative: give a positive duration, or 0 for none")
+	case c.WarmupTimeout < 0:
+		return bad("WarmupTimeout", c.WarmupTimeout, fmt.Sprintf("negative: give a positive duration, or 0 for the default %v", time.Duration(DefaultWarmupTimeout)))
+	}
+	if err := c.Shard.check(); err != nil {
+		return bad("Shard", fmt.Sprintf("%d/%d", c.Shard.I, c.Shard.N), err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+// Package caps is the cap flags of bpbench run and tune — --count,
+// --memlimit, --hard-limit, --interval, --timeout, and run's --warmup and
+// --shard — read into one validated harness.Config, with each refusal a
+// *cli.UsageError that names the flag and the fix.
+package caps
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/bpbench/bpbench/harness"
+	"github.com/bpbench/bpbench/internal/cli"
+	"github.com/bpbench/bpbench/internal/size"
+)
+
+// Defaults are the caps' defaults, as every verb that measures has them.
+const (
+	DefaultMemLimit = "128MiB" // the seed's --max-old-space-size=128
+	DefaultTimeout  = 2 * time.Minute
+)
+
+// Options say which cap flags a verb has. The zero value has --count
+// (default 1), --memlimit, --hard-limit, --interval and --timeout.
+type Options struct {
+	Count     int    // --count's default; 0 means 1
+	CountHelp string // --count's help; "" says what the gate needs
+	Warmup    bool   // a --warmup flag (default true); without it every cell warms up
+	Shard     bool   // a --shard flag
+}
+
+// Flags are the cap flags defined on a flag set.
+type Flags struct {
+	count             *int
+	memlimit, hard    *string
+	interval, timeout *time.Duration
+	warmup            *bool
+	shard             *string
+}
+
+// Add defines the cap flags on fs.
+func Add(fs *flag.FlagSet, o Options) *Flags {
+	f := &Flags{}
+	count := max(o.Count, 1)
+	help := o.CountHelp
+	if help == "" {
+		help = "runs per cell (5 or more let the gate test significance)"
+	}
+	f.count = fs.Int("count", count, help)
+	f.memlimit = fs.String("memlimit", DefaultMemLimit, "GOMEMLIMIT for each child (node: --max-old-space-size); 0 sets none, and then no hard cap unless --hard-limit")
+	f.hard = fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
+	f.interval = fs.Duration("interval", harness.DefaultInterval, "sampling interval")
+	f.timeout = fs.Duration("timeout", DefaultTimeout, "per-run time limit (outcome timeout); 0 for none")
+	if o.Warmup {
+		f.warmup = fs.Bool("warmup", true, "run each cell once, briefly, before measuring")
+	}
+	if o.Shard {
+		f.shard = fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
+	}
+	return f
+}
+
+// Config returns the harness.Config the flags ask for, validated: every
+// field Config.Validate checks, plus what the command line asks more of
+// (a count of 1 or more, a positive interval, a --hard-limit above zero
+// when given). Cells and the rest are the caller's.
+func (f *Flags) Config() (harness.Config, error) {
+	var cfg harness.Config
+	var err error
+	if *f.count < 1 {
+		return cfg, cli.Errorf("--count %d: give a count of 1 or more", *f.count)
+	}
+	cfg.Count = *f.count
+	cfg.Warmup = f.warmup == nil || *f.warmup
+	if cfg.MemLimit, err = size.Parse(*f.memlimit); err != nil {
+		return cfg, cli.Errorf("--memlimit: %w", err)
+	}
+	if *f.hard != "" {
+		if cfg.HardLimit, err = size.Parse(*f.hard); err != nil {
+			return cfg, cli.Errorf("--hard-limit: %w", err)
+		}
+		if cfg.HardLimit == 0 {
+			return cfg, cli.Errorf("--hard-limit 0: give a size above zero, or leave it out for the default")
+		}
+	}
+	if *f.interval <= 0 {
+		return cfg, cli.Errorf("--interval %v: give a positive duration, e.g. 5ms", *f.interval)
+	}
+	cfg.Interval = *f.interval
+	cfg.Timeout = *f.timeout
+	if f.shard != nil && *f.shard != "" {
+		if cfg.Shard, err = harness.ParseShard(*f.shard); err != nil {
+			return cfg, cli.Errorf("--shard: %w", err)
+		}
+	}
+	return cfg, Check(cfg)
+}
+
+// Check is cfg.Validate, its refusal rendered as the flag that set the
+// field: a *cli.UsageError wrapping the *harness.ConfigError.
+func Check(cfg harness.Config) error {
+	err := cfg.Validate()
+	var ce *harness.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch ce.Field {
+	case "HardLimit":
+		if cfg.HardLimit > 0 && cfg.HardLimit < cfg.MemLimit {
+			return usage(ce, "--hard-limit %s is below --memlimit %s: the hard cap must sit above GOMEMLIMIT, or a drain-aware run is killed for memory the Go runtime may use; raise it or leave it out (default %g × memlimit)",
+				size.Format(cfg.HardLimit), size.Format(cfg.MemLimit), harness.HardLimitFactor)
+		}
+		return usage(ce, "--hard-limit %s: %s", size.Format(cfg.HardLimit), ce.Reason)
+	case "MemLimit":
+		return usage(ce, "--memlimit %s: %s", size.Format(cfg.MemLimit), ce.Reason)
+	case "Count":
+		return usage(ce, "--count %d: give a count of 1 or more", cfg.Count)
+	case "Timeout":
+		return usage(ce, "--timeout %v: give a positive duration, or 0 for none", cfg.Timeout)
+	case "Shard":
+		return usage(ce, "--shard %s: %s", ce.Value, ce.Reason)
+	}
+	return &cli.UsageError{Err: err}
+}
+
+// usage is a *cli.UsageError for ce, with a message that names the flag.
+func usage(ce *harness.ConfigError, format string, a ...any) error {
+	return &cli.UsageError{Msg: fmt.Sprintf(format, a...), Err: ce}
+}
