@@ -11,8 +11,11 @@ import (
 // frame of the caller's stack outside this package (and outside the Go
 // runtime). Stats keeps one for the first write made while the stream owed
 // a drain and one for the first extra drain listener, so that a report can
-// name the line that ignores backpressure. The zero CallSite means none
-// was recorded.
+// name the line that ignores backpressure. A call with no frame of the
+// program's on its stack (a pipe writing on a stream's own goroutine, as
+// when a source waiting for drain was resumed by hand) gets the outermost
+// frame of this package instead. The zero CallSite means none was
+// recorded.
 type CallSite struct {
 	File     string // source file, as the compiler recorded it (an absolute path in most builds)
 	Line     int    // line in File
