@@ -194,6 +194,21 @@ func BenchmarkWritePath(b *testing.B) {
 		cb := func(error) {}
 		benchWrites(b, ctx, w, func() bool { return w.WriteCB(line, cb) })
 	})
+	// after-false: a producer that ignores false, into a sink that drains
+	// as fast as it can: every write made while a drain is owed takes the
+	// lock and is counted in Stats.WritesAfterFalse.
+	b.Run("path=after-false", func(b *testing.B) {
+		w := newDiscard[[]byte](b, streamcore.WritableOptions{HighWaterMark: streamcore.HWM(64)})
+		b.ReportAllocs()
+		for b.Loop() {
+			w.Write(line)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		st := w.Stats()
+		b.ReportMetric(float64(st.WritesAfterFalse)/float64(b.N), "after-false/op")
+	})
 }
 
 func newDiscard[T any](b *testing.B, opts streamcore.WritableOptions) *streamcore.Writable[T] {

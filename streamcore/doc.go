@@ -153,4 +153,12 @@
 // counters are updated when writes are handed over (under the lock that
 // takes anyway), so they cost nothing extra to keep on; the peak is
 // sampled there and is exact at every false return.
+//
+// Stats also names the cause when memory grows: writes made while the
+// stream owed a drain (WritesAfterFalse, BytesAfterFalse) and drain
+// listeners attached with OnDrain while one was already attached
+// (ExtraDrainListeners), each with the CallSite of the first one, the
+// program's line that ignored backpressure. A producer that waits for
+// drain, Pipe and Pipeline make none. The call site is taken once per
+// stream, and writes that honour backpressure pay nothing for it.
 package streamcore

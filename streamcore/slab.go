@@ -85,6 +85,9 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		return false
 	}
 	n := len(p)
+	if w.needDrain {
+		w.afterFalseLocked(int64(n))
+	}
 	w.largest = max(w.largest, int64(n))
 	switch {
 	case n > slabSize/2:

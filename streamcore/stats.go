@@ -27,12 +27,36 @@ type Stats struct {
 	// highWaterMark plus the largest chunk accepted while the stream was
 	// below it (the write that crosses the highWaterMark is taken whole, W2).
 	Bound int64
+
+	// WritesAfterFalse counts writes accepted while the stream owed a
+	// drain: an earlier write returned false and drain has not fired yet.
+	// A producer that honours backpressure makes none; Pipe and Pipeline
+	// make none. Every way of writing counts (Write, WriteString, WriteCB,
+	// EndWith, pipes); writes that fail (after End, after Destroy) do not.
+	WritesAfterFalse int64
+	// BytesAfterFalse is what those writes added to the buffer, in the
+	// stream's unit: bytes in byte mode, chunks in object mode.
+	BytesAfterFalse int64
+	// FirstWriteAfterFalse is where the first of those writes was made
+	// (see CallSite); zero when WritesAfterFalse is 0. It is taken once
+	// per stream, so later writes after false cost only their count.
+	FirstWriteAfterFalse CallSite
+	// ExtraDrainListeners counts OnDrain calls made while a listener added
+	// by an earlier OnDrain was still attached: the mistake of attaching
+	// a persistent drain listener at every stall (Node's on('drain')
+	// instead of once). OnceDrain, Drain, WaitDrain and pipes never count.
+	ExtraDrainListeners int64
+	// FirstExtraDrainListener is where the first of those OnDrain calls
+	// was made; zero when ExtraDrainListeners is 0.
+	FirstExtraDrainListener CallSite
 }
 
 // Add returns the field-by-field sum of s and o: the counters of several
 // streams observed as one (PeakBuffered becomes the sum of the peaks, an
 // upper bound of the peak of the sum; Bound the sum of the bounds, the
-// promise for all of them together).
+// promise for all of them together). A call site is not a counter: Add
+// keeps s's when s has one, else o's, so folding streams in the order they
+// were created keeps the first stream's call site.
 func (s Stats) Add(o Stats) Stats {
 	return Stats{
 		Buffered:     s.Buffered + o.Buffered,
@@ -45,5 +69,19 @@ func (s Stats) Add(o Stats) Stats {
 		DrainListeners: s.DrainListeners + o.DrainListeners,
 		Written:        s.Written + o.Written,
 		Bound:          s.Bound + o.Bound,
+
+		WritesAfterFalse:        s.WritesAfterFalse + o.WritesAfterFalse,
+		BytesAfterFalse:         s.BytesAfterFalse + o.BytesAfterFalse,
+		FirstWriteAfterFalse:    firstSite(s.FirstWriteAfterFalse, o.FirstWriteAfterFalse),
+		ExtraDrainListeners:     s.ExtraDrainListeners + o.ExtraDrainListeners,
+		FirstExtraDrainListener: firstSite(s.FirstExtraDrainListener, o.FirstExtraDrainListener),
 	}
+}
+
+// firstSite returns a unless it is zero, else b.
+func firstSite(a, b CallSite) CallSite {
+	if a.IsZero() {
+		return b
+	}
+	return a
 }

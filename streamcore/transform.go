@@ -36,7 +36,9 @@ type TransformOptions[O any] struct {
 // written to its writable side, with backpressure on both (T1): with no
 // reader, the transform runs only until its readable side reaches its
 // highWaterMark, after which the write in flight is held, writes pile up on
-// the writable side and Write returns false. Reading releases it.
+// the writable side and Write returns false. Reading releases it. After
+// End nothing more is held (T5): one read lets every queued chunk through
+// the transform and finish follows.
 //
 // Use the embedded sides for stream operations (t.Writable.Write,
 // t.Readable.OnData); Destroy, Done and Err cover both.
@@ -50,7 +52,11 @@ type Transform[I, O any] struct {
 	// selfPaced: the transform function applies readable-side backpressure
 	// itself (gunzip's decoder), so writes are not held.
 	selfPaced bool
-	done      chan struct{}
+	// releasedAfterEnd: a held write was released after End, so no write
+	// is held any more (see waitRoom). Used by the writable side's
+	// goroutine only.
+	releasedAfterEnd bool
+	done             chan struct{}
 }
 
 // NewTransform returns a Transform applying fn.
@@ -146,25 +152,41 @@ func (s transformSource[I, O]) Read(context.Context, *Readable[O], int) {
 // waitRoom holds the write in flight while the readable side is at or above
 // its highWaterMark, until a reader asks for more (Node's held transform
 // callback).
+//
+// Once the writable side has ended, Node holds nothing more (T5): the write
+// held when end() was called stays held until a read, and every chunk
+// queued behind it then goes through the transform at once, so finish
+// follows however much output the readable side holds. Node transforms a
+// chunk inside the write that found the stream idle; here the transform
+// runs on the writable side's goroutine and may start after End, so the
+// rule is kept as: after End, the first write that finds the readable side
+// full is held (it is the one Node held when end() was called) and, once a
+// read has released a write after End, no other is.
 func (t *Transform[I, O]) waitRoom(ctx context.Context) error {
 	r := t.Readable
+	held := false
 	for {
 		r.mu.Lock()
 		full := r.length >= r.hwm && r.length > 0
 		destroyed := r.destroyed
 		r.mu.Unlock()
-		if destroyed {
+		if destroyed || !full {
+			break
+		}
+		if !held && t.releasedAfterEnd && t.Writable.Ended() {
 			return nil
 		}
-		if !full {
-			return nil
-		}
+		held = true
 		select {
 		case <-t.pull:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	if held && t.Writable.Ended() {
+		t.releasedAfterEnd = true
+	}
+	return nil
 }
 
 // Destroy destroys both sides with err.

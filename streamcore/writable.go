@@ -217,6 +217,10 @@ func (w *Writable[T]) chunkSize(c T) int64 {
 // On a Writable[[]byte] in byte mode Write copies chunk, which the caller
 // may reuse at once; most writes take no lock (see "When bytes reach the
 // sink" in the package doc).
+//
+// A write made while the stream owes a drain (an earlier write returned
+// false and drain has not fired) is still accepted, and counted in
+// Stats.WritesAfterFalse with the call site of the first one.
 func (w *Writable[T]) Write(chunk T) bool {
 	// The budget is 0 unless this is the byte path, where T is []byte.
 	if w.p.budget > 0 && w.p.writeFast(asBytes(&chunk)) {
@@ -316,6 +320,9 @@ func (w *Writable[T]) writeRef(chunk T, cb func(error)) bool {
 		w.publishLocked()
 	}
 	n := w.chunkSize(chunk)
+	if w.needDrain {
+		w.afterFalseLocked(n)
+	}
 	w.largest = max(w.largest, n)
 	w.enqueueLocked(chunk, n, cb)
 	w.pubTotal += n
@@ -323,6 +330,18 @@ func (w *Writable[T]) writeRef(chunk T, cb func(error)) bool {
 	ok := w.acceptedLocked()
 	w.armLocked(wasIdle)
 	return ok
+}
+
+// afterFalseLocked accounts a write of n accepted while the stream owes a
+// drain (Stats.WritesAfterFalse), taking its call site if it is the
+// first. Only the locked paths call it: the byte path's fast path is closed
+// while a drain is owed (armLocked), so writes after false always reach it.
+func (w *Writable[T]) afterFalseLocked(n int64) {
+	if w.stats.WritesAfterFalse == 0 {
+		w.stats.FirstWriteAfterFalse = callSite()
+	}
+	w.stats.WritesAfterFalse++
+	w.stats.BytesAfterFalse += n
 }
 
 // failWrite handles a write that cannot be accepted. Called with w.mu held.
@@ -791,9 +810,17 @@ func (w *Writable[T]) OnceDrain(fn func()) {
 // OnceDrain or WaitDrain in a write loop: a persistent listener attached at
 // every stall piles up and re-enters the loop (the million-line-writer
 // workload's drain-on variant measures what that costs).
+// A call made while another OnDrain listener is attached counts in
+// Stats.ExtraDrainListeners, and the first such call's site is kept.
 func (w *Writable[T]) OnDrain(fn func()) (remove func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if len(w.onDrain) > 0 {
+		if w.stats.ExtraDrainListeners == 0 {
+			w.stats.FirstExtraDrainListener = callSite()
+		}
+		w.stats.ExtraDrainListeners++
+	}
 	return addListener(&w.mu, &w.onDrain, fn)
 }
 
