@@ -399,7 +399,13 @@ func (d *detector) window(start, end int, maxP float64) []int {
 			}
 			lo = hi
 		}
-		if best < 0 || d.test(start+bs, start+best, start+be) > maxP {
+		// E-divisive chose best as the most different split of its
+		// interval, so its test is corrected for the be−bs−1 splits it
+		// was chosen from (Bonferroni); unadjusted, flat series of
+		// 10,000 commits with 2% noise showed a change point every 8,000
+		// commits at one run a commit and every 25,000 at five; adjusted,
+		// every 25,000 and none in 50,000.
+		if best < 0 || d.test(start+bs, start+best, start+be)*float64(be-bs-1) > maxP {
 			break
 		}
 		cps = append(cps, best)

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"io"
@@ -87,26 +88,29 @@ func (h *History) WriteBenchfmt(ctx context.Context, w io.Writer, opts QueryOpti
 		units                   []int64
 		values                  []benchfmt.Value
 	}
-	var runs []*run
-	units := map[string]bool{}
+	byRun := map[int64]*run{}
 	c, err := h.scan(ctx, opts, func(id, set, bench, machine, unit int64, v float64) {
-		if len(runs) == 0 || runs[len(runs)-1].id != id {
-			runs = append(runs, &run{id: id, set: set, bench: bench, machine: machine})
+		r := byRun[id]
+		if r == nil {
+			r = &run{id: id, set: set, bench: bench, machine: machine}
+			byRun[id] = r
 		}
-		r := runs[len(runs)-1]
 		r.units = append(r.units, unit)
 		r.values = append(r.values, benchfmt.Value{Value: v})
 	})
 	if err != nil {
 		return err
 	}
-	for _, r := range runs {
+	runs := make([]*run, 0, len(byRun))
+	units := map[string]bool{}
+	for _, r := range byRun {
+		runs = append(runs, r)
 		for i := range r.values {
 			r.values[i].Unit = c.units[r.units[i]]
 			units[r.values[i].Unit] = true
 		}
 	}
-	slices.SortStableFunc(runs, func(a, b *run) int { return c.byID[a.set].pos - c.byID[b.set].pos })
+	slices.SortFunc(runs, func(a, b *run) int { return cmp.Or(c.byID[a.set].pos-c.byID[b.set].pos, cmp.Compare(a.id, b.id)) })
 
 	bw := benchfmt.NewWriter(w)
 	names := make([]string, 0, len(units))

@@ -3,20 +3,21 @@ package history
 import "math"
 
 // welch is Welch's two-sided t-test from the counts, means and sample
-// variances of two samples. A side with fewer than two values contributes
-// no variance. With no variance on either side the means either agree
-// (p = 1) or differ beyond doubt (p = 0).
+// variances of two samples. A side of one value has no variance of its
+// own: it borrows the other side's, and the degrees of freedom are the
+// other side's. With no variance at all the means either agree (p = 1)
+// or differ beyond doubt (p = 0).
 func welch(n1 int, m1, v1 float64, n2 int, m2, v2 float64) float64 {
 	if n1 == 0 || n2 == 0 || n1+n2 < 3 {
 		return 1
 	}
-	a, b := 0.0, 0.0
-	if n1 > 1 {
-		a = v1 / float64(n1)
+	if n1 < 2 {
+		v1 = v2
 	}
-	if n2 > 1 {
-		b = v2 / float64(n2)
+	if n2 < 2 {
+		v2 = v1
 	}
+	a, b := v1/float64(n1), v2/float64(n2)
 	se2 := a + b
 	if se2 <= 0 || math.IsNaN(se2) {
 		if m1 == m2 {
@@ -25,14 +26,15 @@ func welch(n1 int, m1, v1 float64, n2 int, m2, v2 float64) float64 {
 		return 0
 	}
 	t := (m2 - m1) / math.Sqrt(se2)
-	den := 0.0
-	if n1 > 1 {
-		den += a * a / float64(n1-1)
+	var df float64
+	switch {
+	case n1 < 2:
+		df = float64(n2 - 1)
+	case n2 < 2:
+		df = float64(n1 - 1)
+	default:
+		df = se2 * se2 / (a*a/float64(n1-1) + b*b/float64(n2-1))
 	}
-	if n2 > 1 {
-		den += b * b / float64(n2-1)
-	}
-	df := se2 * se2 / den
 	return studentTwoSided(t, df)
 }
 
