@@ -44,11 +44,14 @@
 //     per-commit values, in sliding windows of DetectOptions.Window commits
 //     moved by half a window, each candidate kept when a significance test
 //     of the segments either side of it passes a relaxed threshold (ten
-//     times the weak one, as Otava's first pass);
+//     times the weak one, as Otava's first pass) after a Bonferroni
+//     factor for the splits E-divisive chose it from (Otava has none;
+//     without it long flat series of single runs showed false changes);
 //   - merge: the weakest change point (highest p-value) is dropped while it
 //     fails the weak threshold, and its neighbours are re-tested against
 //     their new segments, until every one left passes.
 //
+// The thresholds default stricter than Otava's 0.001 (DetectOptions).
 // The test uses every run of the commits in a segment, not the medians:
 // Welch's t-test for measured units, Fisher's exact test on the run counts
 // for oom-runs and failed-runs (a change in the OOM rate). A change point
