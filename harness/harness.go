@@ -244,7 +244,7 @@ type Config struct {
 	// commit the baseline binary was built from; "" = "base".
 	BaseCommit string
 
-	nodePreload string // path of probe.NodePreload on disk, written by Run
+	nodePreload string // path of probe.NodePreload() on disk, written by Run
 
 	// Events, when set, is told of each run as it starts and ends (see
 	// Event), from Run's goroutine, so that a caller can draw progress.
@@ -385,7 +385,7 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	return res, ctx.Err()
 }
 
-// writeNodePreload writes probe.NodePreload to a folder of this user's in
+// writeNodePreload writes probe.NodePreload() to a folder of this user's in
 // the temp folder, named by its content, and returns its path.
 func writeNodePreload() (string, error) {
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("bpbench-%d", os.Getuid()))
@@ -398,13 +398,14 @@ func writeNodePreload() (string, error) {
 	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
 		return "", fmt.Errorf("%s is not a folder of this user's closed to others: remove it (it holds only bpbench's node probe) and run again", dir)
 	}
+	pre := probe.NodePreload()
 	h := fnv.New64a()
-	h.Write(probe.NodePreload)
+	h.Write(pre)
 	path := filepath.Join(dir, fmt.Sprintf("node-probe-%016x.js", h.Sum64()))
-	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, probe.NodePreload) {
+	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, pre) {
 		return path, nil
 	}
-	if err := results.WriteFileAtomic(path, probe.NodePreload); err != nil {
+	if err := results.WriteFileAtomic(path, pre); err != nil {
 		return "", fmt.Errorf("the node probe: %w", err)
 	}
 	return path, nil

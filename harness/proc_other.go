@@ -31,7 +31,6 @@ func processAlive(pid int) bool                      { return false }
 func orphans(leader int) []int                       { return nil }
 func ownedByMe(fi os.FileInfo) bool                  { return false }
 func (p *procFiles) hwm() int64                      { return 0 }
-func selfHWM() int64                                 { return 0 }
 func sysProcAttr() *syscall.SysProcAttr              { return nil }
 func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }

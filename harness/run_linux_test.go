@@ -90,7 +90,7 @@ func testChild(mode string) int {
 		runtime.KeepAlive(hold)
 		hold = nil
 		debug.FreeOSMemory()
-		fmt.Fprintf(os.Stderr, "vmhwm=%d\n", selfHWM())
+		fmt.Fprintf(os.Stderr, "vmhwm=%d\n", probe.SelfHWM())
 		stop(nil)
 		return 0
 	case "oom": // allocate and hold until killed
@@ -337,7 +337,7 @@ func TestPeakRSSIsTheChilds(t *testing.T) {
 	for i := 0; i < len(big); i += 4096 {
 		big[i] = 1
 	}
-	if hwm := selfHWM(); hwm < 200<<20 {
+	if hwm := probe.SelfHWM(); hwm < 200<<20 {
 		t.Fatalf("the test's own VmHWM is %d; want >= 200MiB", hwm)
 	}
 	r := runOne(t, baseConfig(testCell(t, "small", true)))
