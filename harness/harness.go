@@ -142,17 +142,21 @@ func (c Cell) Label(sep string) string {
 // The zero value (and N == 1) selects everything.
 type Shard struct{ I, N int }
 
+// ErrBadShard is the error, wrapped with the shard and what is wrong with
+// it, of a shard that selects nothing or cannot be read.
+var ErrBadShard = errors.New("harness: bad shard")
+
 // ParseShard reads "I/N" as written on the command line (--shard 0/3).
 func ParseShard(s string) (Shard, error) {
 	a, b, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil {
-		return Shard{}, fmt.Errorf("bad shard %q: write I/N with 0 <= I < N, e.g. 0/3", s)
+		return Shard{}, fmt.Errorf("%w %q: write I/N with 0 <= I < N, e.g. 0/3", ErrBadShard, s)
 	}
 	sh := Shard{I: i, N: n}
 	if n < 1 {
-		return Shard{}, fmt.Errorf("bad shard %q: N must be at least 1", s)
+		return Shard{}, fmt.Errorf("%w %q: N must be at least 1", ErrBadShard, s)
 	}
 	return sh, sh.check()
 }
@@ -162,7 +166,7 @@ func (s Shard) check() error {
 		return nil
 	}
 	if s.N < 1 || s.I < 0 || s.I >= s.N {
-		return fmt.Errorf("bad shard %d/%d: want 0 <= I < N, e.g. 0/3", s.I, s.N)
+		return fmt.Errorf("%w %d/%d: want 0 <= I < N, e.g. 0/3", ErrBadShard, s.I, s.N)
 	}
 	return nil
 }
@@ -309,7 +313,7 @@ func plan(cells []Cell, count int, shard Shard) []planned {
 // it kills the running child, records it as results.Interrupted and returns what
 // was measured with ctx.Err(). A run that cannot be started at all (the
 // command vanished, fork failed) stops the suite with an error, again
-// returning the runs measured before it.
+// returning the runs measured before it; that error is a *StartError.
 func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	if err := supported(); err != nil {
 		return nil, err
@@ -476,7 +480,7 @@ func normalize(cfg Config) (Config, error) {
 		cfg.WarmupTimeout = DefaultWarmupTimeout
 	}
 	if err := cfg.Shard.check(); err != nil {
-		return cfg, fmt.Errorf("harness: %w", err)
+		return cfg, err
 	}
 	cells := make([]Cell, len(cfg.Cells))
 	names := map[string]bool{}

@@ -3,7 +3,7 @@
 package harness
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"runtime"
 	"syscall"
@@ -12,14 +12,21 @@ import (
 // Run needs Linux: /proc for RSS and VmHWM, process groups and waitid.
 // Everything else in the package (reading, merging and summarizing results,
 // and probe.Start in a workload) works everywhere.
-func supported() error {
-	return fmt.Errorf("harness: running workloads is not supported on %s: the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there", runtime.GOOS)
+func supported() error { return unsupportedError{} }
+
+// unsupportedError says Run needs Linux; it is errors.ErrUnsupported.
+type unsupportedError struct{}
+
+func (unsupportedError) Error() string {
+	return "harness: running workloads is not supported on " + runtime.GOOS + ": the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there"
 }
+
+func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
 type procFiles struct{}
 
 func openProc(pid int) (*procFiles, error) {
-	return nil, fmt.Errorf("reading /proc is not supported on %s", runtime.GOOS)
+	return nil, unsupportedError{}
 }
 func (p *procFiles) close()                          {}
 func (p *procFiles) rss() int64                      { return 0 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -327,6 +328,23 @@ func TestExternalCommand(t *testing.T) {
 	_, err := Run(context.Background(), baseConfig(Cell{Bench: "Cmd", Argv: []string{"no-such-command-bpbench"}}))
 	if err == nil || !strings.Contains(err.Error(), "not found in PATH") {
 		t.Errorf("missing command: err %v", err)
+	}
+}
+
+// A command that exists but cannot be started stops the suite with a
+// *StartError naming the run, whose cause errors.Is finds.
+func TestStartError(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "not-executable")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), baseConfig(Cell{Bench: "Cmd", Argv: []string{notExec}}))
+	var se *StartError
+	if !errors.As(err, &se) || se.Run == "" || !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), "harness: run ") {
+		t.Fatalf("Run = %v; want a *StartError wrapping fs.ErrPermission", err)
+	}
+	if res == nil || len(res.Runs) != 0 {
+		t.Errorf("Run returned %v; want an empty result set with the error", res)
 	}
 }
 
