@@ -9,9 +9,9 @@ import (
 	"syscall"
 )
 
-// Run needs Linux: /proc for RSS and VmHWM, process groups and waitid.
-// Everything else in the package (reading, merging and summarizing results,
-// and probe.Start in a workload) works everywhere.
+// Run needs Linux: /proc for RSS and VmHWM, process groups, the subreaper
+// and waitid. Elsewhere Run returns unsupportedError and these stand-ins
+// are never reached.
 func supported() error { return unsupportedError{} }
 
 // unsupportedError says Run needs Linux; it is errors.ErrUnsupported.
