@@ -54,7 +54,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	// The child's own peak. ru_maxrss counts only if it beats the harness's
 	// own high-water mark, which it inherited at exec.
 	peak := max(w.maxRSS, w.maxHWM)
-	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > selfHWM() {
+	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > probe.SelfHWM() {
 		peak = max(peak, ru)
 	}
 	ps := ch.probe

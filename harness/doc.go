@@ -1,9 +1,10 @@
 // Package harness runs benchmark workloads as child processes under memory
-// caps, samples their memory over time, and writes what it measured to an
-// output folder. That is its one job: it knows a workload only as a Cell
-// (a command line, a name and parameters) and leaves comparing results to
-// tools that read the folder (benchstat reads results.txt unchanged), never
-// this package.
+// caps, samples their memory over time, and classifies how each run ended,
+// returning what it measured as a results.Set. That is its one job: it
+// knows a workload only as a Cell (a command line, a name and parameters),
+// and leaves writing the output folder to internal/results and comparing
+// results to the tools that read it (reports; benchstat reads results.txt
+// unchanged).
 //
 // # Runs
 //
@@ -92,6 +93,7 @@
 // reads it back and merges shards.
 //
 // Running children needs Linux (/proc, process groups, waitid); elsewhere
-// Run returns a "not supported" error, while reading, merging and
-// summarizing results, and probe.Start, work on every platform.
+// Run returns an error that is errors.ErrUnsupported. ParseShard and the
+// types work on every platform, as do the packages that read the results
+// (internal/results, reports) and probe.Start in a workload.
 package harness

@@ -142,17 +142,21 @@ func (c Cell) Label(sep string) string {
 // The zero value (and N == 1) selects everything.
 type Shard struct{ I, N int }
 
+// ErrBadShard is the error, wrapped with the shard and what is wrong with
+// it, of a shard that selects nothing or cannot be read.
+var ErrBadShard = errors.New("harness: bad shard")
+
 // ParseShard reads "I/N" as written on the command line (--shard 0/3).
 func ParseShard(s string) (Shard, error) {
 	a, b, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil {
-		return Shard{}, fmt.Errorf("bad shard %q: write I/N with 0 <= I < N, e.g. 0/3", s)
+		return Shard{}, fmt.Errorf("%w %q: write I/N with 0 <= I < N, e.g. 0/3", ErrBadShard, s)
 	}
 	sh := Shard{I: i, N: n}
 	if n < 1 {
-		return Shard{}, fmt.Errorf("bad shard %q: N must be at least 1", s)
+		return Shard{}, fmt.Errorf("%w %q: N must be at least 1", ErrBadShard, s)
 	}
 	return sh, sh.check()
 }
@@ -162,7 +166,7 @@ func (s Shard) check() error {
 		return nil
 	}
 	if s.N < 1 || s.I < 0 || s.I >= s.N {
-		return fmt.Errorf("bad shard %d/%d: want 0 <= I < N, e.g. 0/3", s.I, s.N)
+		return fmt.Errorf("%w %d/%d: want 0 <= I < N, e.g. 0/3", ErrBadShard, s.I, s.N)
 	}
 	return nil
 }
@@ -244,7 +248,7 @@ type Config struct {
 	// commit the baseline binary was built from; "" = "base".
 	BaseCommit string
 
-	nodePreload string // path of probe.NodePreload on disk, written by Run
+	nodePreload string // path of probe.NodePreload() on disk, written by Run
 
 	// Events, when set, is told of each run as it starts and ends (see
 	// Event), from Run's goroutine, so that a caller can draw progress.
@@ -309,7 +313,7 @@ func plan(cells []Cell, count int, shard Shard) []planned {
 // it kills the running child, records it as results.Interrupted and returns what
 // was measured with ctx.Err(). A run that cannot be started at all (the
 // command vanished, fork failed) stops the suite with an error, again
-// returning the runs measured before it.
+// returning the runs measured before it; that error is a *StartError.
 func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -388,7 +392,7 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	return res, ctx.Err()
 }
 
-// writeNodePreload writes probe.NodePreload to a folder of this user's in
+// writeNodePreload writes probe.NodePreload() to a folder of this user's in
 // the temp folder, named by its content, and returns its path.
 func writeNodePreload() (string, error) {
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("bpbench-%d", os.Getuid()))
@@ -401,13 +405,14 @@ func writeNodePreload() (string, error) {
 	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
 		return "", fmt.Errorf("%s is not a folder of this user's closed to others: remove it (it holds only bpbench's node probe) and run again", dir)
 	}
+	pre := probe.NodePreload()
 	h := fnv.New64a()
-	h.Write(probe.NodePreload)
+	h.Write(pre)
 	path := filepath.Join(dir, fmt.Sprintf("node-probe-%016x.js", h.Sum64()))
-	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, probe.NodePreload) {
+	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, pre) {
 		return path, nil
 	}
-	if err := results.WriteFileAtomic(path, probe.NodePreload); err != nil {
+	if err := results.WriteFileAtomic(path, pre); err != nil {
 		return "", fmt.Errorf("the node probe: %w", err)
 	}
 	return path, nil
@@ -478,7 +483,7 @@ func normalize(cfg Config) (Config, error) {
 		cfg.WarmupTimeout = DefaultWarmupTimeout
 	}
 	if err := cfg.Shard.check(); err != nil {
-		return cfg, fmt.Errorf("harness: %w", err)
+		return cfg, err
 	}
 	cells := make([]Cell, len(cfg.Cells))
 	names := map[string]bool{}

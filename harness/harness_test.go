@@ -64,8 +64,8 @@ func TestPlanInterleavesAndShards(t *testing.T) {
 		t.Errorf("ParseShard(1/3) = %v, %v", sh, err)
 	}
 	for _, bad := range []string{"3/3", "-1/2", "1", "a/b", "0/0"} {
-		if _, err := ParseShard(bad); err == nil {
-			t.Errorf("ParseShard(%q) succeeded", bad)
+		if _, err := ParseShard(bad); !errors.Is(err, ErrBadShard) {
+			t.Errorf("ParseShard(%q) = %v; want ErrBadShard", bad, err)
 		}
 	}
 }
@@ -87,6 +87,9 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := normalize(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	if _, err := normalize(Config{Cells: []Cell{ok}, Shard: Shard{2, 2}}); !errors.Is(err, ErrBadShard) || strings.Count(err.Error(), "harness:") != 1 {
+		t.Errorf("bad shard: %v; want ErrBadShard, prefixed once", err)
 	}
 	cfg, err := normalize(Config{Cells: []Cell{ok}, MemLimit: 100})
 	if err != nil || cfg.Count != 1 || cfg.HardLimit != 125 || cfg.Interval != DefaultInterval || !filepath.IsAbs(cfg.Cells[0].Argv[0]) {

@@ -198,15 +198,6 @@ func (p *procFiles) hwm() int64 {
 // parseHWM finds VmHWM in a /proc/PID/status text (see probe.VmHWM).
 func parseHWM(status []byte) int64 { return probe.VmHWM(status) }
 
-// selfHWM is this process's VmHWM in bytes, or 0 if unknown.
-func selfHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	return parseHWM(b)
-}
-
 // sysProcAttr puts the child in its own process group, so that one kill
 // reaches the grandchildren too (sh -c, node's helpers), and kills it if
 // the harness dies.

@@ -3,23 +3,30 @@
 package harness
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"runtime"
 	"syscall"
 )
 
-// Run needs Linux: /proc for RSS and VmHWM, process groups and waitid.
-// Everything else in the package (reading, merging and summarizing results,
-// and probe.Start in a workload) works everywhere.
-func supported() error {
-	return fmt.Errorf("harness: running workloads is not supported on %s: the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there", runtime.GOOS)
+// Run needs Linux: /proc for RSS and VmHWM, process groups, the subreaper
+// and waitid. Elsewhere Run returns unsupportedError and these stand-ins
+// are never reached.
+func supported() error { return unsupportedError{} }
+
+// unsupportedError says Run needs Linux; it is errors.ErrUnsupported.
+type unsupportedError struct{}
+
+func (unsupportedError) Error() string {
+	return "harness: running workloads is not supported on " + runtime.GOOS + ": the memory caps and RSS sampling need Linux (/proc, process groups); run on Linux, or merge and compare results made there"
 }
+
+func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
 type procFiles struct{}
 
 func openProc(pid int) (*procFiles, error) {
-	return nil, fmt.Errorf("reading /proc is not supported on %s", runtime.GOOS)
+	return nil, unsupportedError{}
 }
 func (p *procFiles) close()                          {}
 func (p *procFiles) rss() int64                      { return 0 }
@@ -31,7 +38,6 @@ func processAlive(pid int) bool                      { return false }
 func orphans(leader int) []int                       { return nil }
 func ownedByMe(fi os.FileInfo) bool                  { return false }
 func (p *procFiles) hwm() int64                      { return 0 }
-func selfHWM() int64                                 { return 0 }
 func sysProcAttr() *syscall.SysProcAttr              { return nil }
 func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,14 +37,26 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(envTestChild); mode != "" {
 		os.Exit(testChild(mode))
 	}
-	os.Exit(m.Run())
+	// Run writes the node probe and the runs' working folders under the
+	// temp folder: give the tests their own, removed at the end, so that
+	// they leave nothing behind.
+	tmp, err := os.MkdirTemp("", "bpbench-harness-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 // testChild is the child side of the tests; it returns the exit code.
 func testChild(mode string) int {
 	ctx := context.Background()
-	var n atomic.Int64
+	var n, reports atomic.Int64
 	fakeStats := func() probe.Stats {
+		reports.Add(1) // the probe asks for the figures of each report it sends
 		k := n.Load()
 		return probe.Stats{Buffered: k % 4096, PeakBuffered: 65536, Writes: k, FalseReturns: 7, Drains: 3, DrainWait: 1500 * time.Microsecond, Written: -1, Bound: -1}
 	}
@@ -58,12 +71,38 @@ func testChild(mode string) int {
 			n.Add(1)
 		}
 	}
+	// sampled returns once the harness has read this child's probe reports
+	// in k separate samples, so that tests count on events, not on time:
+	// each round waits for a report sent after the round began (the probe
+	// asks for the figures of the next one only once it has written the
+	// last) and for the pipe to be empty (the harness read it, and it
+	// records a sample row in the same step). Without a probe it returns
+	// at once.
+	sampled := func(p *probe.Probe, k int) {
+		if p == nil {
+			return
+		}
+		unread := func() int {
+			n, err := unix.IoctlGetInt(probe.FD, unix.TIOCINQ) // FIONREAD: bytes in the pipe
+			if err != nil {
+				return 0
+			}
+			return n
+		}
+		for range k {
+			next := reports.Load() + 2
+			for reports.Load() < next || unread() > 0 {
+				work(time.Millisecond)
+			}
+		}
+	}
 	switch mode {
-	case "ok": // a quick Go workload speaking the probe protocol
-		stop := startProbe(ctx, fakeStats)
+	case "ok": // a quick Go workload speaking the probe protocol, sampled 4 times
+		p := startProbe(ctx, fakeStats)
+		stop := p.Stop
 		hold := make([]byte, 8<<20)
 		touch(hold)
-		work(60 * time.Millisecond)
+		sampled(p, 4)
 		var err error
 		if want := os.Getenv("BPBENCH_TEST_WANT_MEMLIMIT"); want != "" {
 			if got := debug.SetMemoryLimit(-1); strconv.FormatInt(got, 10) != want {
@@ -77,24 +116,24 @@ func testChild(mode string) int {
 		}
 		return 0
 	case "small": // a small peak, for the peak-RSS test
-		stop := startProbe(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats).Stop
 		hold := make([]byte, 4<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
 		stop(nil)
 		return 0
 	case "hwm": // a brief 48MiB peak, then memory returned to the OS; prints its own VmHWM
-		stop := startProbe(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats).Stop
 		hold := make([]byte, 48<<20)
 		touch(hold)
 		runtime.KeepAlive(hold)
 		hold = nil
 		debug.FreeOSMemory()
-		fmt.Fprintf(os.Stderr, "vmhwm=%d\n", selfHWM())
+		fmt.Fprintf(os.Stderr, "vmhwm=%d\n", probe.SelfHWM())
 		stop(nil)
 		return 0
-	case "oom": // allocate and hold until killed
-		startProbe(ctx, fakeStats)
+	case "oom": // once sampled, allocate and hold until killed
+		sampled(startProbe(ctx, fakeStats), 1)
 		var hold [][]byte
 		for {
 			b := make([]byte, 256<<10)
@@ -103,13 +142,12 @@ func testChild(mode string) int {
 			n.Add(int64(len(b)))
 			runtime.KeepAlive(hold)
 		}
-	case "sleep": // never ends by itself
-		startProbe(ctx, fakeStats)
+	case "sleep": // sampled 10 times if probed; never ends by itself
+		sampled(startProbe(ctx, fakeStats), 10)
 		time.Sleep(time.Hour)
 		return 0
-	case "panic":
-		startProbe(ctx, fakeStats)
-		work(30 * time.Millisecond)
+	case "panic": // once sampled
+		sampled(startProbe(ctx, fakeStats), 1)
 		panic("boom: test crash")
 	case "exit3":
 		return 3
@@ -137,7 +175,7 @@ func testChild(mode string) int {
 		time.Sleep(time.Hour)
 		return 0
 	case "spin": // CPU- and allocation-bound fixed work on every core
-		stop := startProbe(ctx, fakeStats)
+		stop := startProbe(ctx, fakeStats).Stop
 		var wg sync.WaitGroup
 		for range runtime.GOMAXPROCS(0) {
 			wg.Go(func() {
@@ -231,7 +269,7 @@ func TestOutcomeOK(t *testing.T) {
 		t.Errorf("time to results.OOM set on an ok run")
 	}
 	if n := probeRows(r.Series); n < 3 {
-		t.Errorf("%d samples with probe figures; want several over 60ms at 5ms", n)
+		t.Errorf("%d samples with probe figures; want at least 3 (the child waited to be sampled 4 times)", n)
 	}
 	last := r.Series[len(r.Series)-1]
 	if last.RSS != -1 || last.FalseReturns != 7 || last.Drains != 3 || last.DrainWait != 1500*time.Microsecond || last.GCCycles < 0 || last.GoTotal < last.Heap {
@@ -274,16 +312,18 @@ func TestOutcomeOOM(t *testing.T) {
 
 func TestOutcomeTimeout(t *testing.T) {
 	cfg := baseConfig(testCell(t, "sleep", true))
-	cfg.Timeout = 300 * time.Millisecond
+	// The child is sampled 10 times (about 100ms) before it sleeps: the
+	// timeout leaves it ten times that on a busy machine.
+	cfg.Timeout = time.Second
 	r := runOne(t, cfg)
 	if r.Outcome != results.Timeout || r.Signal != "SIGKILL" || r.TimeToOOMSeconds != nil {
 		t.Fatalf("outcome %s signal %q; want timeout by SIGKILL", r.Outcome, r.Signal)
 	}
-	if r.WallSeconds < 0.3 || r.WallSeconds > 5 {
-		t.Errorf("wall %.3fs; want just over the 300ms timeout", r.WallSeconds)
+	if r.WallSeconds < 1 || r.WallSeconds > 10 {
+		t.Errorf("wall %.3fs; want just over the 1s timeout", r.WallSeconds)
 	}
 	if n := probeRows(r.Series); n < 10 {
-		t.Errorf("%d of %d samples carry probe figures; want most of 300ms at 5ms kept", n, len(r.Series))
+		t.Errorf("%d of %d samples carry probe figures; want the 10 the child waited for kept", n, len(r.Series))
 	}
 }
 
@@ -309,7 +349,7 @@ func TestOutcomeCrashAndOthers(t *testing.T) {
 				t.Errorf("stderr tail %q; want %q", r.StderrTail, tc.stderr)
 			}
 			if tc.mode == "panic" && probeRows(r.Series) < 1 {
-				t.Errorf("crashed run kept %d samples with probe figures; want the 30ms before the panic", probeRows(r.Series))
+				t.Errorf("crashed run kept %d samples with probe figures; want the one the child waited for before it panicked", probeRows(r.Series))
 			}
 		})
 	}
@@ -330,6 +370,23 @@ func TestExternalCommand(t *testing.T) {
 	}
 }
 
+// A command that exists but cannot be started stops the suite with a
+// *StartError naming the run, whose cause errors.Is finds.
+func TestStartError(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "not-executable")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), baseConfig(Cell{Bench: "Cmd", Argv: []string{notExec}}))
+	var se *StartError
+	if !errors.As(err, &se) || se.Run == "" || !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), "harness: run ") {
+		t.Fatalf("Run = %v; want a *StartError wrapping fs.ErrPermission", err)
+	}
+	if res == nil || len(res.Runs) != 0 {
+		t.Errorf("Run returned %v; want an empty result set with the error", res)
+	}
+}
+
 // A harness holding a large heap still reports a small child's peak as
 // small: ru_maxrss would report the harness's.
 func TestPeakRSSIsTheChilds(t *testing.T) {
@@ -337,7 +394,7 @@ func TestPeakRSSIsTheChilds(t *testing.T) {
 	for i := 0; i < len(big); i += 4096 {
 		big[i] = 1
 	}
-	if hwm := selfHWM(); hwm < 200<<20 {
+	if hwm := probe.SelfHWM(); hwm < 200<<20 {
 		t.Fatalf("the test's own VmHWM is %d; want >= 200MiB", hwm)
 	}
 	r := runOne(t, baseConfig(testCell(t, "small", true)))
@@ -652,9 +709,10 @@ func TestStaleRunDirsRemoved(t *testing.T) {
 	}
 }
 
-// startProbe starts the child's probe with one source and returns its Stop.
-func startProbe(ctx context.Context, stats func() probe.Stats) func(error) {
+// startProbe starts the child's probe with one source; nil when the
+// child was not started as a probed run.
+func startProbe(ctx context.Context, stats func() probe.Stats) *probe.Probe {
 	p := probe.Start(ctx)
 	p.Track(stats)
-	return p.Stop
+	return p
 }

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -24,7 +23,8 @@ type child struct {
 
 // spawn starts cell c in its own process group, in a fresh working folder
 // unless the cell names one, with the probe pipe as descriptor 3 when the
-// cell speaks the probe. The error is for a run that could not start.
+// cell speaks the probe. The error, a *StartError, is for a run that
+// could not start.
 func spawn(cfg *Config, c Cell, id string) (*child, error) {
 	ch := &child{stderr: &tailWriter{}, probe: newProbeState(), exited: make(chan struct{})}
 	var undo []func()
@@ -41,7 +41,7 @@ func spawn(cfg *Config, c Cell, id string) (*child, error) {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", runDirPrefix+strconv.Itoa(os.Getpid())+"-")
 		if err != nil {
-			return fail(fmt.Errorf("run %s: working directory: %w", id, err))
+			return fail(&StartError{id, "working directory", err})
 		}
 		undo = append(undo, func() { os.RemoveAll(tmp) })
 		dir = tmp
@@ -61,7 +61,7 @@ func spawn(cfg *Config, c Cell, id string) (*child, error) {
 		var err error
 		ch.pr, pw, err = os.Pipe()
 		if err != nil {
-			return fail(fmt.Errorf("run %s: probe pipe: %w", id, err))
+			return fail(&StartError{id, "probe pipe", err})
 		}
 		pr := ch.pr
 		undo = append(undo, func() { pr.Close() })
@@ -74,14 +74,14 @@ func spawn(cfg *Config, c Cell, id string) (*child, error) {
 		pw.Close() // the child has its copy; EOF comes when it exits
 	}
 	if err != nil {
-		return fail(fmt.Errorf("run %s: cannot start %s: %w", id, c.Argv[0], err))
+		return fail(&StartError{id, "cannot start " + c.Argv[0], err})
 	}
 	ch.pid = cmd.Process.Pid
 	if ch.probing {
 		if err := ch.probe.attach(ch.pr); err != nil {
 			killGroup(ch.pid)
 			cmd.Wait()
-			return fail(fmt.Errorf("run %s: probe pipe: %w", id, err))
+			return fail(&StartError{id, "probe pipe", err})
 		}
 	}
 	go func() {

@@ -9,7 +9,7 @@
 // program's buffers are (Track for stream statistics, Buffered for a
 // bufio.Writer's Buffered, a channel's length, anything), and call Stop with
 // the program's result before it exits. Node programs need nothing: the
-// harness injects NodePreload, which speaks the same protocol. One report
+// harness injects NodePreload(), which speaks the same protocol. One report
 // costs a few microseconds (BenchmarkReport): at the default 5ms interval,
 // well under 1% of a core.
 //

@@ -21,7 +21,7 @@ const (
 
 // Stats are a program's stream figures at one instant. Lengths are bytes
 // for byte streams. Written and Bound are optional: leave them -1 (or use
-// NoStats as the start) when the program does not know them.
+// NoStats() as the start) when the program does not know them.
 type Stats struct {
 	Buffered     int64         // bytes (or objects) buffered now, summed over the streams
 	PeakBuffered int64         // the largest Buffered so far
@@ -33,9 +33,9 @@ type Stats struct {
 	Bound        int64         // sum over the streams of highWaterMark plus the largest chunk; -1 unknown
 }
 
-// NoStats is Stats with the optional figures unknown: the zero value of a
-// source that knows only some figures.
-var NoStats = Stats{Written: -1, Bound: -1}
+// NoStats returns Stats with the optional figures unknown: the zero value
+// of a source that knows only some figures.
+func NoStats() Stats { return Stats{Written: -1, Bound: -1} }
 
 var runtimeMetrics = [...]string{
 	"/memory/classes/heap/objects:bytes",
@@ -125,7 +125,7 @@ func (p *Probe) Buffered(f func() int64) {
 	p.Track(func() Stats {
 		n := f()
 		peak = max(peak, n)
-		s := NoStats
+		s := NoStats()
 		s.Buffered, s.PeakBuffered = n, peak
 		return s
 	})
@@ -150,7 +150,7 @@ func (p *Probe) Stop(err error) {
 func (p *Probe) stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	total := NoStats
+	total := NoStats()
 	for _, f := range p.sources {
 		s := f()
 		total.Buffered += s.Buffered
@@ -218,7 +218,7 @@ func (p *Probe) send(kind byte, err error) {
 		kv("bound", st.Bound)
 	}
 	if kind == 'f' {
-		if hwm := selfHWM(); hwm > 0 {
+		if hwm := SelfHWM(); hwm > 0 {
 			kv("hwm", hwm)
 		}
 		if err != nil {

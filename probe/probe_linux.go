@@ -7,8 +7,9 @@ import (
 
 func closeOnExec(fd int) { syscall.CloseOnExec(fd) }
 
-// selfHWM is this process's VmHWM (peak RSS) in bytes, or 0 if unknown.
-func selfHWM() int64 {
+// SelfHWM is this process's peak RSS (VmHWM) in bytes, or 0 if unknown:
+// what the final report's hwm key carries.
+func SelfHWM() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0

@@ -4,5 +4,6 @@ package probe
 
 func closeOnExec(fd int) {}
 
-// selfHWM is unknown outside Linux.
-func selfHWM() int64 { return 0 }
+// SelfHWM is this process's peak RSS (VmHWM) in bytes: 0, unknown,
+// outside Linux.
+func SelfHWM() int64 { return 0 }

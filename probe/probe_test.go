@@ -41,7 +41,7 @@ func TestStartWithoutHarnessIsNoop(t *testing.T) {
 	if p != nil {
 		t.Fatalf("Start without BPBENCH_PROBE_FD = %v; want nil", p)
 	}
-	p.Track(func() Stats { return NoStats })
+	p.Track(func() Stats { return NoStats() })
 	p.Buffered(func() int64 { return 1 })
 	p.Stop(nil)
 	p.Stop(errors.New("twice"))
@@ -111,7 +111,7 @@ func TestNodePreload(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pre := filepath.Join(dir, "preload.js")
-	os.WriteFile(pre, NodePreload, 0o644)
+	os.WriteFile(pre, NodePreload(), 0o644)
 	app := filepath.Join(dir, "app.js")
 	os.WriteFile(app, []byte(`
 const { PassThrough, Writable } = require('stream');

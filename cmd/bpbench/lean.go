@@ -4,12 +4,16 @@ import (
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,9 +22,11 @@ import (
 const leanName = "bpbench-workload"
 
 // childCommand returns the command line that runs one workload as the
-// harness's child. bpbench links the plotting libraries, whose fonts cost
-// about 4MiB of RSS at start; a child running bpbench workload would carry
-// them into every peak it reports. So it prefers the lean bpbench-workload:
+// harness's child. A child running bpbench workload would carry bpbench's
+// own start-up memory into every peak it reports: about 9MiB of resident
+// pages against 3MiB for bpbench-workload (gonum/plot's init parses its
+// fonts whatever verb runs, about 4MiB; the rest is the larger binary's
+// code and the C library it links). So it prefers the lean bpbench-workload:
 // beside this executable (go install ./cmd/...), or built on demand into
 // the user's cache when bpbench runs from its source tree (go run
 // ./cmd/bpbench run), with the same build tags. Otherwise it falls back to
@@ -28,7 +34,7 @@ const leanName = "bpbench-workload"
 func childCommand(exe string) (argv []string, note string) {
 	if p := leanBeside(exe); p != "" {
 		if why := sameBuild(p); why != "" {
-			return []string{exe, "workload"}, fmt.Sprintf("%s beside %s %s: children run as bpbench workload (their peaks include about 4MiB of bpbench's own libraries); reinstall both with go install ./cmd/...", leanName, exe, why)
+			return []string{exe, "workload"}, fmt.Sprintf("%s beside %s %s: children run as bpbench workload (their peaks include about 9MiB of bpbench's own start-up memory); reinstall both with go install ./cmd/...", leanName, exe, why)
 		}
 		return []string{p}, ""
 	}
@@ -39,7 +45,7 @@ func childCommand(exe string) (argv []string, note string) {
 		}
 		return []string{p}, ""
 	}
-	return []string{exe, "workload"}, fmt.Sprintf("%s is not beside %s: children run as bpbench workload, and their peak RSS includes bpbench's plotting libraries (about 4MiB); go install ./cmd/... installs both", leanName, exe)
+	return []string{exe, "workload"}, fmt.Sprintf("%s is not beside %s: children run as bpbench workload, and their peak RSS includes bpbench's own start-up memory (about 9MiB); go install ./cmd/... installs both", leanName, exe)
 }
 
 // sameBuild says how the lean child at p differs from this executable's
@@ -104,14 +110,16 @@ func isExecutable(p string) bool {
 }
 
 // buildLean builds cmd/bpbench-workload from the source tree bpbench runs
-// in, once per bpbench executable, into the user's cache folder.
+// in, once per bpbench executable, into bpbench's folder in the user's
+// cache (see leanCache), and keeps that folder to the few most recently
+// used builds (see evictLean).
 func buildLean(exe string) (path string, built bool, err error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return "", false, err
 	}
 	out, err := exec.Command(goBin, "list", "-m").Output()
-	if err != nil || strings.TrimSpace(string(out)) != "github.com/bpbench/bpbench" {
+	if err != nil || strings.TrimSpace(string(out)) != modulePath {
 		return "", false, fmt.Errorf("not in bpbench's source tree")
 	}
 	f, err := os.Open(exe)
@@ -128,23 +136,137 @@ func buildLean(exe string) (path string, built bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	dir := filepath.Join(cache, "bpbench")
-	path = filepath.Join(dir, leanName+"-"+hex.EncodeToString(h.Sum(nil))[:16])
-	if isExecutable(path) {
-		return path, false, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := leanCache(cache)
+	if err != nil {
 		return "", false, err
 	}
-	args := []string{"build", "-o", path + ".tmp"}
+	path = filepath.Join(dir, leanName+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	defer func() {
+		if err == nil {
+			evictLean(dir, path, leanKeep)
+		}
+	}()
+	if isExecutable(path) {
+		now := time.Now()
+		os.Chtimes(path, now, now) // most recently used: the last evicted
+		return path, false, nil
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", false, err
+	}
+	tmp.Close()
+	args := []string{"build", "-o", tmp.Name()}
 	if tags := buildTags(); tags != "" {
 		args = append(args, "-tags", tags)
 	}
-	if b, err := exec.Command(goBin, append(args, "github.com/bpbench/bpbench/cmd/"+leanName)...).CombinedOutput(); err != nil {
-		os.Remove(path + ".tmp")
-		return "", false, fmt.Errorf("go build %s: %v: %s", leanName, err, b)
+	if b, err := exec.Command(goBin, append(args, modulePath+"/cmd/"+leanName)...).CombinedOutput(); err != nil {
+		os.Remove(tmp.Name())
+		return "", false, fmt.Errorf("go build %s: %w: %s", leanName, err, b)
 	}
-	return path, true, os.Rename(path+".tmp", path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return "", false, err
+	}
+	return path, true, nil
+}
+
+// modulePath is bpbench's module.
+const modulePath = "github.com/bpbench/bpbench"
+
+// leanKeep is how many lean children the cache keeps: the one this
+// bpbench uses and the most recently used others (another checkout,
+// another branch's build).
+const leanKeep = 3
+
+// leanCache returns bpbench's folder under the user's cache folder base,
+// made if need be: private (0700) and the user's. A folder that is a
+// symbolic link or someone else's is refused; one of the user's that an
+// older bpbench made readable by others is made private.
+func leanCache(base string) (string, error) {
+	dir := filepath.Join(base, "bpbench")
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("cache folder %s is not a folder (a symbolic link?): remove it", dir)
+	}
+	if !ownedByUser(fi) {
+		return "", fmt.Errorf("cache folder %s belongs to another user: remove it", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// evictLean removes from the cache folder dir the lean children beyond the
+// keep most recently used, never keep itself (the one in use). It removes
+// only what buildLean wrote: regular files of the user's named
+// bpbench-workload-<16 hex digits> and holding a Go program built from
+// bpbench's module, and that name's ".tmp-*" files left by a build cut
+// off more than an hour ago. Anything else in the folder stays.
+func evictLean(dir, current string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type bin struct {
+		path string
+		used time.Time
+	}
+	var bins []bin
+	for _, e := range entries {
+		name, p := e.Name(), filepath.Join(dir, e.Name())
+		base, tmp, isTmp := strings.Cut(name, ".tmp-")
+		if !leanCacheName(base) || (isTmp && tmp == "") || p == current {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || !ownedByUser(fi) {
+			continue
+		}
+		if isTmp {
+			if time.Since(fi.ModTime()) > time.Hour {
+				os.Remove(p)
+			}
+			continue
+		}
+		if bi, err := buildinfo.ReadFile(p); err != nil || bi.Main.Path != modulePath {
+			continue
+		}
+		bins = append(bins, bin{p, fi.ModTime()})
+	}
+	slices.SortFunc(bins, func(a, b bin) int { return b.used.Compare(a.used) })
+	for i, b := range bins {
+		if i >= keep-1 {
+			os.Remove(b.path)
+		}
+	}
+}
+
+// leanCacheName reports whether name is a lean child's name in the cache:
+// bpbench-workload-<16 lower-case hex digits>.
+func leanCacheName(name string) bool {
+	h, ok := strings.CutPrefix(name, leanName+"-")
+	if !ok || len(h) != 16 {
+		return false
+	}
+	for _, c := range h {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // buildTags are the -tags this executable was built with.
@@ -159,4 +281,18 @@ func buildTags() string {
 		}
 	}
 	return ""
+}
+
+// ownedByUser reports whether the file belongs to the user running
+// bpbench. It reads the owner from the platform's stat record (Uid, on
+// every Unix) without naming the type, so that this file builds
+// everywhere; where there is no owner to read it says false, and the
+// cache is not used.
+func ownedByUser(fi fs.FileInfo) bool {
+	v := reflect.Indirect(reflect.ValueOf(fi.Sys()))
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	uid := v.FieldByName("Uid")
+	return uid.IsValid() && uid.CanUint() && os.Getuid() >= 0 && uid.Uint() == uint64(os.Getuid())
 }
