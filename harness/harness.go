@@ -456,19 +456,14 @@ func suiteFingerprint(cfg Config) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
-// normalize checks cfg and fills in defaults.
+// normalize fills in cfg's defaults and checks its cells; Validate has
+// checked the rest.
 func normalize(cfg Config) (Config, error) {
 	if len(cfg.Cells) == 0 {
 		return cfg, errors.New("harness: no cells to run")
 	}
-	if cfg.Count < 0 {
-		return cfg, fmt.Errorf("harness: count %d is negative: give 1 or more repetitions", cfg.Count)
-	}
 	if cfg.Count == 0 {
 		cfg.Count = 1
-	}
-	if cfg.MemLimit < 0 || cfg.HardLimit < 0 {
-		return cfg, errors.New("harness: memory limits must be zero or more bytes")
 	}
 	if cfg.HardLimit == 0 {
 		cfg.HardLimit = int64(HardLimitFactor * float64(cfg.MemLimit))
@@ -476,14 +471,8 @@ func normalize(cfg Config) (Config, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
 	}
-	if cfg.Timeout < 0 {
-		return cfg, fmt.Errorf("harness: timeout %v is negative", cfg.Timeout)
-	}
 	if cfg.WarmupTimeout <= 0 {
 		cfg.WarmupTimeout = DefaultWarmupTimeout
-	}
-	if err := cfg.Shard.check(); err != nil {
-		return cfg, err
 	}
 	cells := make([]Cell, len(cfg.Cells))
 	names := map[string]bool{}

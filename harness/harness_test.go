@@ -70,6 +70,15 @@ func TestPlanInterleavesAndShards(t *testing.T) {
 	}
 }
 
+// checkConfig checks cfg as Run does: Validate, then normalize.
+func checkConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	_, err := normalize(cfg)
+	return err
+}
+
 func TestConfigErrors(t *testing.T) {
 	ok := Cell{Bench: "X", Argv: []string{"sh"}}
 	for name, cfg := range map[string]Config{
@@ -84,11 +93,11 @@ func TestConfigErrors(t *testing.T) {
 		"missing cmd":    {Cells: []Cell{{Bench: "X", Argv: []string{"./no/such/bpbench-cmd"}}}},
 		"negative limit": {Cells: []Cell{ok}, MemLimit: -1},
 	} {
-		if _, err := normalize(cfg); err == nil {
+		if err := checkConfig(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if _, err := normalize(Config{Cells: []Cell{ok}, Shard: Shard{2, 2}}); !errors.Is(err, ErrBadShard) || strings.Count(err.Error(), "harness:") != 1 {
+	if err := checkConfig(Config{Cells: []Cell{ok}, Shard: Shard{2, 2}}); !errors.Is(err, ErrBadShard) || !errors.Is(err, ErrInvalidConfig) || strings.Count(err.Error(), "harness:") != 1 {
 		t.Errorf("bad shard: %v; want ErrBadShard, prefixed once", err)
 	}
 	cfg, err := normalize(Config{Cells: []Cell{ok}, MemLimit: 100})

@@ -19,13 +19,20 @@ type ConfigError struct {
 	Field  string // the Config field: "Count", "MemLimit", "HardLimit", "Timeout", "WarmupTimeout", "Shard"
 	Value  string // the value refused, as Go formats it (sizes in bytes)
 	Reason string // what is wrong and what to do, without the field's name
+	Err    error  // a more specific cause (ErrBadShard), or nil
 }
 
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("harness: Config.%s %s: %s", e.Field, e.Value, e.Reason)
 }
 
-func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+// Unwrap gives ErrInvalidConfig and the specific cause, when there is one.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidConfig, e.Err}
+	}
+	return []error{ErrInvalidConfig}
+}
 
 // Validate reports whether Run can honour c's caps and counts: Count,
 // MemLimit, HardLimit, Timeout and WarmupTimeout zero or more, a hard
@@ -53,7 +60,7 @@ func (c Config) Validate() error {
 		return bad("WarmupTimeout", c.WarmupTimeout, fmt.Sprintf("negative: give a positive duration, or 0 for the default %v", time.Duration(DefaultWarmupTimeout)))
 	}
 	if err := c.Shard.check(); err != nil {
-		return bad("Shard", fmt.Sprintf("%d/%d", c.Shard.I, c.Shard.N), err.Error())
+		return &ConfigError{Field: "Shard", Value: fmt.Sprintf("%d/%d", c.Shard.I, c.Shard.N), Reason: "want 0 <= I < N, e.g. 0/3", Err: err}
 	}
 	return nil
 }

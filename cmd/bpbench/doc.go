@@ -41,7 +41,8 @@
 // beside bpbench (go install ./cmd/... installs both), or built on demand
 // into the user's cache when bpbench runs from its source tree (go run
 // ./cmd/bpbench run); without it the child is bpbench workload, and run
-// says its peaks include bpbench's plotting libraries (about 4MiB).
+// says its peaks include bpbench's plotting libraries and larger binary
+// (about 9MiB more).
 // Flags:
 //
 //	--workload GLOB[,GLOB]  workloads to run (default all), e.g. 'tight-*'

@@ -91,7 +91,8 @@ func (f *Flags) Config() (harness.Config, error) {
 	cfg.Timeout = *f.timeout
 	if f.shard != nil && *f.shard != "" {
 		if cfg.Shard, err = harness.ParseShard(*f.shard); err != nil {
-			return cfg, cli.Errorf("--shard: %w", err)
+			// ParseShard's message is for Go callers; a user is told the flag.
+			return cfg, cli.Errorf("--shard %q: write I/N with 0 <= I < N, e.g. 0/3", *f.shard)
 		}
 	}
 	return cfg, Check(cfg)
