@@ -92,7 +92,7 @@ func (f *Flags) Config() (harness.Config, error) {
 	if f.shard != nil && *f.shard != "" {
 		if cfg.Shard, err = harness.ParseShard(*f.shard); err != nil {
 			// ParseShard's message is for Go callers; a user is told the flag.
-			return cfg, cli.Errorf("--shard %q: write I/N with 0 <= I < N, e.g. 0/3", *f.shard)
+			return cfg, cli.Errorf("--shard %q: bad shard: write I/N with 0 <= I < N, e.g. 0/3", *f.shard)
 		}
 	}
 	return cfg, Check(cfg)

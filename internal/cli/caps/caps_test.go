@@ -19,7 +19,7 @@ func TestConfig(t *testing.T) {
 		"--memlimit 64MiB --hard-limit 32MiB": "--hard-limit 32MiB is below --memlimit 64MiB",
 		"--interval 0s":                       "--interval 0s: give a positive duration",
 		"--timeout -1s":                       "--timeout -1s: give a positive duration, or 0 for none",
-		"--shard 3/2":                         `--shard "3/2": write I/N`,
+		"--shard 3/2":                         `--shard "3/2": bad shard`,
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
