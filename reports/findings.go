@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/bpbench/bpbench/internal/results"
@@ -80,8 +81,10 @@ func FindingsChange(base, head *results.Set) []string {
 			}
 			was, is := b.PeakRSS(v), g.PeakRSS(v)
 			s := fmt.Sprintf("%s peak RSS (max) %s → %s", v, size.Human(was), size.Human(is))
-			if was > 0 {
-				s += fmt.Sprintf(" (%+.0f%%)", (float64(is)/float64(was)-1)*100)
+			if d := (float64(is)/float64(max(was, 1)) - 1) * 100; was > 0 && math.Abs(d) >= 0.5 {
+				s += fmt.Sprintf(" (%+.0f%%)", d)
+			} else if was > 0 {
+				s += " (±0%)"
 			}
 			if ob, oh := ooms(b.Runs[v]), ooms(g.Runs[v]); ob > 0 || oh > 0 {
 				s += fmt.Sprintf(", killed in %d of %d → %d of %d runs", ob, len(b.Runs[v]), oh, len(g.Runs[v]))
