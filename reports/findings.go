@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/bpbench/bpbench/internal/results"
@@ -56,4 +57,51 @@ func Findings(set *results.Set) []string {
 		out = append(out, g.Title+": "+strings.Join(parts, "; ")+".")
 	}
 	return out
+}
+
+// FindingsChange states, per workload and variant measured on both sides,
+// how head differs from base: the largest run's peak RSS and the runs
+// killed out of memory.
+func FindingsChange(base, head *results.Set) []string {
+	bg := map[string]*Group{}
+	for _, g := range GroupRuns(base) {
+		bg[g.Key] = g
+	}
+	var out []string
+	for _, g := range GroupRuns(head) {
+		b := bg[g.Key]
+		if b == nil {
+			out = append(out, g.Title+": only in head (nothing to compare with).")
+			continue
+		}
+		var parts []string
+		for _, v := range g.Variants {
+			if len(b.Runs[v]) == 0 {
+				continue
+			}
+			was, is := b.PeakRSS(v), g.PeakRSS(v)
+			s := fmt.Sprintf("%s peak RSS (max) %s → %s", v, size.Human(was), size.Human(is))
+			if d := (float64(is)/float64(max(was, 1)) - 1) * 100; was > 0 && math.Abs(d) >= 0.5 {
+				s += fmt.Sprintf(" (%+.0f%%)", d)
+			} else if was > 0 {
+				s += " (±0%)"
+			}
+			if ob, oh := ooms(b.Runs[v]), ooms(g.Runs[v]); ob > 0 || oh > 0 {
+				s += fmt.Sprintf(", killed in %d of %d → %d of %d runs", ob, len(b.Runs[v]), oh, len(g.Runs[v]))
+			}
+			parts = append(parts, s)
+		}
+		out = append(out, g.Title+": "+strings.Join(parts, "; ")+".")
+	}
+	return out
+}
+
+func ooms(runs []*results.Run) int {
+	n := 0
+	for _, r := range runs {
+		if r.Outcome == results.OOM {
+			n++
+		}
+	}
+	return n
 }

@@ -443,3 +443,16 @@ func TestDefaultThresholds(t *testing.T) {
 		t.Error("changing DefaultThresholds' map changed the defaults")
 	}
 }
+
+// The change at a glance names both sides of each workload.
+func TestFindingsChange(t *testing.T) {
+	got := strings.Join(FindingsChange(reportstest.Fixture(3, "", nil), reportstest.Fixture(3, "", reportstest.Regressed)), "\n")
+	for _, want := range []string{
+		"linewriter  hwm=64KiB: drain peak RSS (max) 10.4MiB → 13.5MiB (+30%); naive peak RSS (max) 70.4MiB → 70.4MiB (±0%).",
+		"pipeline  hwm=64KiB: drain peak RSS (max) 10.4MiB → 10.4MiB (±0%), killed in 0 of 3 → 2 of 3 runs;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("FindingsChange lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -22,9 +22,11 @@ type SummaryRow struct {
 	OOM                                             bool // some run was killed out of memory
 }
 
-// SummaryHeader names SummaryRow's columns, as the table prints them.
+// SummaryHeader names SummaryRow's columns, as the table prints them, each
+// with the statistic it shows over the runs: the median, or the largest
+// run's (max).
 func SummaryHeader() []string {
-	return []string{"WORKLOAD", "VARIANT", "PARAMS", "RUNS", "WALL (median)", "PEAK RSS", "PEAK HEAP", "MAX BUFFERED", "TIME TO OOM (median)"}
+	return []string{"WORKLOAD", "VARIANT", "PARAMS", "RUNS", "WALL (median)", "PEAK RSS (max)", "PEAK HEAP (max)", "MAX BUFFERED (max)", "TIME TO OOM (median)"}
 }
 
 // Cells are the row's texts, in SummaryHeader's order.

@@ -113,19 +113,33 @@ type Run struct {
 	Pid              int      `json:"pid,omitempty"`
 
 	// The machine and settings the run was measured with.
-	GOOS            string  `json:"goos"`
-	GOARCH          string  `json:"goarch"`
-	CPU             string  `json:"cpu,omitempty"`
-	Commit          string  `json:"commit"`
-	MemLimit        int64   `json:"-"` // in Params as memlimit
-	HardLimit       int64   `json:"-"` // in Params as hard_limit
-	IntervalSeconds float64 `json:"interval_seconds"`
-	TimeoutSeconds  float64 `json:"timeout_seconds,omitempty"`
-	Count           int     `json:"count,omitempty"` // repetitions per cell of the suite it belongs to
-	Suite           string  `json:"suite,omitempty"` // fingerprint of the suite's cells (names, argv, sides): equal for the shards of one suite
-	Shard           string  `json:"shard,omitempty"` // "I/N" of the shard that measured it
+	GOOS            string   `json:"goos"`
+	GOARCH          string   `json:"goarch"`
+	CPU             string   `json:"cpu,omitempty"`
+	Commit          string   `json:"commit"`
+	MemLimit        int64    `json:"-"` // in Params as memlimit
+	HardLimit       int64    `json:"-"` // in Params as hard_limit
+	IntervalSeconds float64  `json:"interval_seconds"`
+	TimeoutSeconds  float64  `json:"timeout_seconds,omitempty"`
+	Count           int      `json:"count,omitempty"`   // repetitions per cell of the suite it belongs to
+	Suite           string   `json:"suite,omitempty"`   // fingerprint of the suite's cells (names, argv, sides): equal for the shards of one suite
+	Shard           string   `json:"shard,omitempty"`   // "I/N" of the shard that measured it
+	Machine         *Machine `json:"machine,omitempty"` // facts about the machine; nil in folders written before they were recorded
 
 	Series []Sample `json:"-"` // the time series, written to Samples
+}
+
+// Machine is what a run records about the machine that measured it, for
+// a reader judging whether two result sets are comparable. A zero field
+// was not recorded: a reader shows it as unknown, never as a guess.
+type Machine struct {
+	Cores        int       `json:"cores,omitempty"`         // CPUs the harness could use (runtime.NumCPU)
+	MemoryBytes  int64     `json:"memory_bytes,omitempty"`  // physical memory
+	Kernel       string    `json:"kernel,omitempty"`        // e.g. "Linux 6.1.0-18-amd64"
+	GoVersion    string    `json:"go_version,omitempty"`    // the Go release that built bpbench, e.g. "go1.24.2"
+	NodeVersion  string    `json:"node_version,omitempty"`  // node --version, when the suite runs Node; "" otherwise
+	CapMechanism string    `json:"cap_mechanism,omitempty"` // how the hard cap was enforced: "cgroup2", "cgroup1" or "watchdog"
+	LoadAverage  []float64 `json:"load_average,omitempty"`  // 1, 5 and 15 minute load averages when the suite started
 }
 
 // Param returns the value of the parameter key, or "".

@@ -40,6 +40,7 @@ func sampleResults() *Set {
 	hwm := Param{"hwm", "64KiB"}
 	drain := mk(0, "TightLoop", "drain", OK, hwm, Param{"lines", "5000000"})
 	drain.PeakHeapBytes, drain.MaxBufferedBytes = ptr(int64(3<<20)), ptr(int64(65536))
+	drain.Machine = &Machine{Cores: 2, MemoryBytes: 8 << 30, Kernel: "Linux 6.1.0", GoVersion: "go1.24.2", LoadAverage: []float64{0.5, 0.25, 0.1}}
 	drain.Series = []Sample{
 		{T: 5 * time.Millisecond, RSS: 8 << 20, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1},
 		{T: 10 * time.Millisecond, RSS: 9 << 20, Heap: 3 << 20, Buffered: 1024, GoTotal: 7 << 20, GCCycles: 2, FalseReturns: 5, Drains: 5, DrainWait: 1234567 * time.Nanosecond},
@@ -100,6 +101,14 @@ func TestWriteDirReadDirRoundTrip(t *testing.T) {
 	json.Compact(&params, raw[0]["params"])
 	if p := params.String(); p != `{"hwm":"64KiB","lines":"5000000","memlimit":"128MiB","hard_limit":"256MiB"}` {
 		t.Errorf("params %s", p)
+	}
+	var m bytes.Buffer
+	json.Compact(&m, raw[0]["machine"])
+	if m.String() != `{"cores":2,"memory_bytes":8589934592,"kernel":"Linux 6.1.0","go_version":"go1.24.2","load_average":[0.5,0.25,0.1]}` {
+		t.Errorf("machine %s; want the recorded facts and nothing unrecorded", m.String())
+	}
+	if _, ok := raw[1]["machine"]; ok {
+		t.Error("machine on a run that recorded none")
 	}
 	if _, ok := raw[0]["time_to_oom_seconds"]; ok {
 		t.Error("time_to_oom_seconds on an ok run")

@@ -7,21 +7,46 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/reports"
 	"github.com/bpbench/bpbench/reports/internal/reportstest"
+	"gonum.org/v1/plot/plotter"
 )
 
+// dying makes the pipeline's naive runs die one after another (at 0.3s,
+// 0.45s, …), their series ending where they die, the last kill after the
+// last sample.
+func dying(r *results.Run) {
+	if r.Bench != "Pipeline" || r.Variant != "naive" {
+		return
+	}
+	death := 0.3 + 0.15*float64(r.Rep)
+	r.TimeToOOMSeconds = reportstest.Ptr(death + 0.01)
+	for i, s := range r.Series {
+		if s.T.Seconds() > death {
+			r.Series = r.Series[:i]
+			break
+		}
+	}
+}
+
+// baseHead is a folder measured with --baseline-bin whose head regressed.
+func baseHead(reps int) *results.Set {
+	set := reportstest.Fixture(reps, results.SideBase, nil)
+	set.Runs = append(set.Runs, reportstest.Fixture(reps, results.SideHead, reportstest.Regressed).Runs...)
+	return set
+}
+
 func TestMemoryFigureGolden(t *testing.T) {
-	figs := MemoryFigures(reportstest.Fixture(4, "", nil))
+	figs := MemoryFigures(reportstest.Fixture(4, "", dying))
 	if len(figs) != 2 {
 		t.Fatalf("%d memory figures; want one per workload (2)", len(figs))
 	}
-	f := figs[1] // Pipeline: naive killed at the cap
+	f := figs[1] // Pipeline: naive runs die one after another
 	if f.Name != "memory-Pipeline_hwm=64KiB" || !strings.Contains(f.Alt, "naive peaks at 193.0MiB RSS, killed in 4 of 4 runs") {
 		t.Errorf("figure %q alt %q", f.Name, f.Alt)
 	}
@@ -29,7 +54,8 @@ func TestMemoryFigureGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"GOMEMLIMIT 128MiB", "hard cap 192MiB", "naive: killed at cap ×4", "drain: RSS (band min–max)", "buffered (MiB)", "time since start (s)", "memory (MiB)"} {
+	for _, want := range []string{"GOMEMLIMIT 128MiB", "hard cap 192MiB", "naive: killed ×4", "drain: RSS median", "drain: RSS each run", "drain: Go heap median",
+		"buffered (log scale)", "memory (log scale)", "time since start (s)", "written (MiB)", "against work done", "3/4", "≤1KiB", "64KiB", "128MiB"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("memory chart lacks %q", want)
 		}
@@ -39,6 +65,106 @@ func TestMemoryFigureGolden(t *testing.T) {
 	again, _ := f.SVG()
 	if !bytes.Equal(svg, again) {
 		t.Error("SVG rendering is not deterministic")
+	}
+}
+
+// A folder with base and head draws both on the same axes, base dashed
+// and named in the legend.
+func TestMemoryFigureBaseHeadGolden(t *testing.T) {
+	figs := MemoryFigures(baseHead(3))
+	if len(figs) != 2 {
+		t.Fatalf("%d memory figures; want one per workload (2), each with both sides", len(figs))
+	}
+	svg, err := figs[0].SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"drain base: RSS median", "drain head: RSS median", "naive base: RSS each run", "naive head: Go heap median"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("base/head chart lacks %q", want)
+		}
+	}
+	if !strings.Contains(figs[0].Alt, "drain base peaks at") || !strings.Contains(figs[0].Alt, "drain head peaks at") {
+		t.Errorf("alt text %q does not name both sides", figs[0].Alt)
+	}
+	reportstest.Golden(t, "memory-basehead.svg", svg)
+	// The same with the base given apart (bpbench report --baseline).
+	base, head, _ := splitSides(baseHead(3))
+	apart, _ := CompareMemoryFigures(base, head)[0].SVG()
+	if !bytes.Equal(apart, svg) {
+		t.Error("CompareMemoryFigures(base, head) draws differently from the folder with both sides")
+	}
+}
+
+var crossPath = regexp.MustCompile(`<path d="M[^"]*L[^"]*M[^"]*L[^"]*" style="[^"]*stroke-width:2\.75"`)
+
+// Every run killed out of memory has its cross in each memory panel,
+// however its death lines up with the samples.
+func TestEveryKillIsMarked(t *testing.T) {
+	late := func(r *results.Run) { // killed after its last sample, past the axis's end
+		dying(r)
+		if r.TimeToOOMSeconds != nil {
+			*r.TimeToOOMSeconds += 2
+		}
+	}
+	for name, set := range map[string]*results.Set{
+		"all die together":      reportstest.Fixture(5, "", nil),
+		"one by one":            reportstest.Fixture(5, "", dying),
+		"after the last sample": reportstest.Fixture(3, "", late),
+		"base and head":         baseHead(5),
+	} {
+		for _, f := range MemoryFigures(set) {
+			kills := 0
+			for _, r := range set.Runs {
+				if r.Outcome == results.OOM && "memory-"+fileName(r.Bench+"/hwm=64KiB") == f.Name {
+					kills++
+				}
+			}
+			svg, err := f.SVG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const panels = 2 // against time and against bytes written
+			if got := len(crossPath.FindAll(svg, -1)); got != panels*kills {
+				t.Errorf("%s, %s: %d crosses drawn; want %d (%d kills in the data, in each of %d panels)", name, f.Name, got, panels*kills, kills, panels)
+			}
+		}
+	}
+}
+
+// Node's heap is V8's, not Go's.
+func TestNodeHeapName(t *testing.T) {
+	set := reportstest.Fixture(2, "", func(r *results.Run) {
+		r.Workload, r.Argv = "node/ignore-backpressure", []string{"/usr/bin/node", "x.js"}
+	})
+	svg, _ := MemoryFigures(set)[0].SVG()
+	if !bytes.Contains(svg, []byte("V8 heap median")) || bytes.Contains(svg, []byte("Go heap")) {
+		t.Error("a Node chart does not call its heap V8's")
+	}
+	if !isNode(&results.Run{Argv: []string{"node", "a.js"}}) || isNode(&results.Run{Argv: []string{"/bin/nodes"}}) {
+		t.Error("isNode")
+	}
+}
+
+// Ticks are in the unit that fits: 16KiB of buffered bytes is labelled in
+// KiB, not 0.0156MiB.
+func TestLogTicks(t *testing.T) {
+	p := newPlot("", "", "")
+	log2Axis(&p.Y, bufFloor, 16<<10, "≤")
+	var labels []string
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "≤1KiB 2KiB 4KiB 8KiB 16KiB" {
+		t.Errorf("ticks %q", got)
+	}
+	log2Axis(&p.Y, 1<<20, 200<<20, "")
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if strings.Contains(tk.Label, ".") {
+			t.Errorf("tick %q is a fraction of a unit", tk.Label)
+		}
 	}
 }
 
@@ -87,32 +213,44 @@ func TestSummaryFiguresShowBaselineAndCap(t *testing.T) {
 	}
 }
 
-// The median curve with its band: each instant takes the runs still running.
+// The median takes the runs still running, only while at least half run,
+// and breaks where one ends instead of drawing a drop.
 func TestBuildCurve(t *testing.T) {
-	mk := func(vals ...int64) *results.Run {
-		r := &results.Run{}
+	mk := func(vals ...float64) []pt {
+		var out []pt
 		for i, v := range vals {
-			s := results.NoSample
-			s.T, s.RSS = time.Duration(i+1)*time.Second, v
-			r.Series = append(r.Series, s)
+			out = append(out, pt{float64(i + 1), v})
 		}
-		return r
+		return out
 	}
-	c := buildCurve([]*results.Run{mk(10, 20, 30), mk(20, 40), mk(30, 60, 90)}, func(s results.Sample) int64 { return s.RSS })
-	at := func(x float64) (med, lo, hi float64) {
-		for i, tt := range c.t {
-			if math.Abs(tt-x) < 1e-9 {
-				return c.med[i], c.lo[i], c.hi[i]
+	c := buildCurve([][]pt{mk(10, 20, 30, 40), mk(20, 40), mk(30, 60, 90, 120)}, 3)
+	if len(c.segs) != 2 || c.running[0] != 3 || c.running[1] != 2 {
+		t.Fatalf("segments running %v; want 3 then 2 (the second run ends at x=2)", c.running)
+	}
+	at := func(seg plotter.XYs, x float64) float64 {
+		for _, p := range seg {
+			if math.Abs(p.X-x) < 1e-9 {
+				return p.Y
 			}
 		}
-		t.Fatalf("no point at t=%g", x)
-		return
+		t.Fatalf("no point at x=%g", x)
+		return 0
 	}
-	if med, lo, hi := at(2); med != 40 || lo != 20 || hi != 60 {
-		t.Errorf("t=2: %v %v %v; want median 40 of 20,40,60", med, lo, hi)
+	if m := at(c.segs[0], 2); m != 40 {
+		t.Errorf("x=2: median %v; want 40 of 20,40,60", m)
 	}
-	if med, lo, hi := at(3); med != 30 || lo != 30 || hi != 90 {
-		t.Errorf("t=3: %v %v %v; the second run has ended", med, lo, hi)
+	if m := at(c.segs[1], 4); m != 80 {
+		t.Errorf("x=4: median %v; want 80 of 40,120", m)
+	}
+	if c.segs[0][len(c.segs[0])-1].X != 2 || c.segs[1][0].X <= 2 {
+		t.Errorf("the segments touch: %v … %v", c.segs[0][len(c.segs[0])-1], c.segs[1][0])
+	}
+	// Of four runs, one left: no median once fewer than half run.
+	c = buildCurve([][]pt{mk(1, 1), mk(1, 1), mk(1, 1), mk(1, 1, 1, 1)}, 4)
+	for _, seg := range c.segs {
+		if seg[len(seg)-1].X > 2 {
+			t.Errorf("a median at x=%v, where one run of four runs", seg[len(seg)-1].X)
+		}
 	}
 }
 

@@ -26,8 +26,14 @@ type series struct {
 // SummaryFigures draws, per workload, peak RSS (median of the runs, with
 // the baseline's beside it when given), time to OOM of the runs that were
 // killed, and throughput (MiB written per second when the workload reports
-// bytes written, else runs per second).
+// bytes written, else runs per second). A folder measured with
+// --baseline-bin (and no baseline given) shows its head beside its base.
 func SummaryFigures(set, baseline *results.Set) []*Figure {
+	if baseline == nil {
+		if base, head, ok := splitSides(set); ok {
+			set, baseline = head, base
+		}
+	}
 	groups := reports.GroupRuns(set)
 	if len(groups) == 0 {
 		return nil // nothing measured (every run interrupted)

@@ -37,7 +37,9 @@ type Options struct {
 type Report struct {
 	Title      string
 	Verdict    *reports.Verdict // nil without a baseline (and without sides)
-	Findings   []string         // the headline facts when there is no verdict
+	Findings   []string         // the headline facts (of the head, when there are sides)
+	Sides      []Side           // with a base: each side's facts, base first; nil without
+	Change     []string         // with a base: how head differs from base, per workload
 	Summary    []reports.SummaryRow
 	Comparison *reports.Comparison
 	Figures    []*chart.Figure
@@ -45,6 +47,12 @@ type Report struct {
 	Machine    [][2]string
 	svgs       map[string]template.HTML
 	format     string
+}
+
+// Side is one side's facts at a glance.
+type Side struct {
+	Name     string
+	Findings []string
 }
 
 // Build reads the folder's runs and computes the report.
@@ -79,17 +87,28 @@ func Build(in *reports.Input, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r.Comparison = cmp
-	var base *results.Set
-	if opts.Baseline != nil {
-		base = opts.Baseline.Set
+	// The sides: a baseline given, or a folder measured with --baseline-bin.
+	var base, head *results.Set
+	if opts.Baseline != nil && opts.Baseline.Set != nil {
+		base, head = opts.Baseline.Set, in.Set
+	} else if b, h, ok := in.Split(); ok && b.Set != nil {
+		base, head = b.Set, h.Set
 	}
-	r.Figures = append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, base)...)
+	if base != nil {
+		r.Findings = reports.Findings(head)
+		r.Sides = []Side{{"base", reports.Findings(base)}, {"head", r.Findings}}
+		r.Change = reports.FindingsChange(base, head)
+		r.Figures = append(chart.CompareMemoryFigures(base, head), chart.SummaryFigures(head, base)...)
+	} else {
+		r.Figures = append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
+	}
 	r.Params, r.Machine = settings(in.Set)
 	return r, nil
 }
 
 // settings lists the run parameters and the machine, as the runs recorded
-// them (several values joined when runs differ).
+// them (several values joined when runs differ). A fact no run recorded is
+// left out, never guessed.
 func settings(set *results.Set) (params, machine [][2]string) {
 	vals := map[string][]string{}
 	add := func(k, v string) {
@@ -97,6 +116,7 @@ func settings(set *results.Set) (params, machine [][2]string) {
 			vals[k] = append(vals[k], v)
 		}
 	}
+	recorded := false
 	for _, r := range set.Runs {
 		if r.MemLimit > 0 {
 			add("GOMEMLIMIT", size.Format(r.MemLimit))
@@ -115,18 +135,50 @@ func settings(set *results.Set) (params, machine [][2]string) {
 		add("shard", r.Shard)
 		add("os/arch", r.GOOS+"/"+r.GOARCH)
 		add("cpu", r.CPU)
+		if m := r.Machine; m != nil {
+			recorded = true
+			if m.Cores > 0 {
+				add("cores", fmt.Sprint(m.Cores))
+			}
+			if m.MemoryBytes > 0 {
+				add("memory", size.Human(m.MemoryBytes))
+			}
+			add("kernel", m.Kernel)
+			add("Go", m.GoVersion)
+			add("Node", m.NodeVersion)
+			add("cap mechanism", capMechanism(m.CapMechanism))
+			if len(m.LoadAverage) == 3 {
+				add("load average at start", fmt.Sprintf("%.2f, %.2f, %.2f (1, 5, 15 min)", m.LoadAverage[0], m.LoadAverage[1], m.LoadAverage[2]))
+			}
+		}
 	}
 	for _, k := range []string{"GOMEMLIMIT", "hard cap", "runs per cell", "sampling interval", "timeout", "commit", "shard"} {
 		if len(vals[k]) > 0 {
 			params = append(params, [2]string{k, strings.Join(vals[k], ", ")})
 		}
 	}
-	for _, k := range []string{"os/arch", "cpu"} {
+	for _, k := range []string{"os/arch", "cpu", "cores", "memory", "kernel", "Go", "Node", "cap mechanism", "load average at start"} {
 		if len(vals[k]) > 0 {
-			machine = append(machine, [2]string{k, strings.Join(vals[k], ", ")})
+			machine = append(machine, [2]string{k, strings.Join(vals[k], "; ")})
 		}
 	}
+	if !recorded {
+		machine = append(machine, [2]string{"more", "not recorded: this folder was written by a bpbench that did not record cores, memory, kernel or versions"})
+	}
 	return params, machine
+}
+
+// capMechanism names a recorded cap mechanism for a reader.
+func capMechanism(m string) string {
+	switch m {
+	case "cgroup2":
+		return "kernel memory cgroup v2 (memory.max)"
+	case "cgroup1":
+		return "kernel memory cgroup v1 (memory.limit_in_bytes)"
+	case "watchdog":
+		return "watchdog (RSS)"
+	}
+	return m
 }
 
 // Write builds the report of in and writes report.html, report.md and the
@@ -218,8 +270,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("## At a glance\n\n")
-	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "- %s\n", f)
+	if r.Sides != nil {
+		b.WriteString("Change, head against base:\n\n")
+		for _, f := range r.Change {
+			fmt.Fprintf(&b, "- %s\n", f)
+		}
+		for _, sd := range r.Sides {
+			fmt.Fprintf(&b, "\n%s:\n\n", sd.Name)
+			for _, f := range sd.Findings {
+				fmt.Fprintf(&b, "- %s\n", f)
+			}
+		}
+	} else {
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "- %s\n", f)
+		}
 	}
 	b.WriteString("\n## Summary\n\n")
 	reports.WriteSummaryMarkdown(&b, r.Summary)

@@ -42,7 +42,10 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := html.String()
-	if n := strings.Count(h, "<svg "); n != 5 {
+	if n := strings.Count(h, `<figure class="chart" id="memory-`); n != 2 {
+		t.Errorf("report.html has %d memory figures; want 2", n)
+	}
+	if n := strings.Count(h, `<svg role="img"`); n != 5 {
 		t.Errorf("report.html inlines %d charts; want 5 (2 memory, 3 summary)", n)
 	}
 	for _, bad := range []string{"http://", "https://", "<script", "<link", "<img"} {
@@ -73,6 +76,19 @@ func TestReportVerdictFirst(t *testing.T) {
 	}
 	if !strings.Contains(h, "baseline drain") {
 		t.Error("the peak RSS chart has no baseline bars")
+	}
+	// Both sides in the memory charts and at a glance, with the change.
+	for _, want := range []string{"drain base: RSS median", "drain head: RSS median", "<h3>Change, head against base</h3>", "<h3>base</h3>", "<h3>head</h3>",
+		"drain peak RSS (max) 10.4MiB → 13.5MiB (&#43;30%)", `aria-label="fail"`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the base/head report lacks %q", want)
+		}
+	}
+	// Icons that need no emoji font.
+	for _, emoji := range []string{"✅", "❌"} {
+		if strings.Contains(h, emoji) {
+			t.Errorf("report.html uses %s, which Chromium without an emoji font draws as a box", emoji)
+		}
 	}
 	if _, err := Build(&reports.Input{Label: "x.txt", Results: head.Results}, Options{}); !errors.As(err, new(*NoRunsError)) {
 		t.Errorf("a report of a results file (no runs): %v; want a NoRunsError", err)
@@ -130,5 +146,55 @@ func BenchmarkReport(b *testing.B) {
 		if err := r.WriteHTML(&bytes.Buffer{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A folder measured with --baseline-bin shows both sides, as a baseline
+// folder does.
+func TestReportSidesOfOneFolder(t *testing.T) {
+	set := reportstest.Fixture(3, results.SideBase, nil)
+	set.Runs = append(set.Runs, reportstest.Fixture(3, results.SideHead, reportstest.Regressed).Runs...)
+	for i := range set.Runs {
+		set.Runs[i].Index = i
+	}
+	r, err := Build(load(t, set, "pr"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sides) != 2 || len(r.Change) != 2 || r.Verdict == nil {
+		t.Fatalf("sides %v, change %v, verdict %v; want both sides, the change and the gate's verdict", r.Sides, r.Change, r.Verdict)
+	}
+	var md bytes.Buffer
+	r.WriteMarkdown(&md)
+	for _, want := range []string{"Change, head against base:", "\nbase:\n", "\nhead:\n"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}
+
+// The machine section shows what the runs recorded, and only that.
+func TestMachineSection(t *testing.T) {
+	set := reportstest.Fixture(1, "", func(r *results.Run) {
+		r.Machine = &results.Machine{Cores: 2, MemoryBytes: 8 << 30, Kernel: "Linux 6.1.0", GoVersion: "go1.24.2", LoadAverage: []float64{0.5, 0.25, 0.125}}
+	})
+	_, m := settings(set)
+	got := fmt.Sprint(m)
+	for _, want := range []string{"[cores 2]", "[memory 8.0GiB]", "[kernel Linux 6.1.0]", "[Go go1.24.2]", "[load average at start 0.50, 0.25, 0.12 (1, 5, 15 min)]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("machine %s lacks %s", got, want)
+		}
+	}
+	for _, never := range []string{"Node", "cap mechanism", "watchdog"} {
+		if strings.Contains(got, never) {
+			t.Errorf("machine %s shows %s, which no run recorded", got, never)
+		}
+	}
+	set.Runs[0].Machine.CapMechanism, set.Runs[0].Machine.NodeVersion = "watchdog", "v20.1.0"
+	if _, m = settings(set); !strings.Contains(fmt.Sprint(m), "[cap mechanism watchdog (RSS)]") || !strings.Contains(fmt.Sprint(m), "[Node v20.1.0]") {
+		t.Errorf("machine %v", m)
+	}
+	if _, m = settings(reportstest.Fixture(1, "", nil)); !strings.Contains(fmt.Sprint(m), "not recorded") {
+		t.Errorf("a folder without machine facts: %v; want them named as not recorded", m)
 	}
 }
