@@ -32,6 +32,8 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		IntervalSeconds: max(cfg.Interval, 0).Seconds(), TimeoutSeconds: cfg.Timeout.Seconds(),
 		Shard: cfg.Shard.String(), ExitCode: -1, Count: cfg.Count, Suite: env.suite,
 	}
+	facts := env.facts
+	r.Machine = &facts
 	r.Samples = "samples/" + r.ID + ".csv"
 	if c.Side == results.SideBase {
 		r.Commit = cmp.Or(cfg.BaseCommit, "base")

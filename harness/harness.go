@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	hostfacts "github.com/bpbench/bpbench/internal/machine"
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/probe"
 )
@@ -333,6 +334,14 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
 	env := machine{goos: runtime.GOOS, goarch: runtime.GOARCH, cpu: cpuName(), commit: cfg.Commit}
+	var facts hostfacts.Options
+	for _, c := range cfg.Cells {
+		if hostfacts.UsesNode(c.Argv) {
+			facts.Node = c.Argv[0]
+			break
+		}
+	}
+	env.facts = hostfacts.Read(ctx, facts)
 	if env.commit == "" {
 		env.commit = gitCommit(ctx)
 	}
@@ -441,7 +450,10 @@ func cleanStaleRunDirs() {
 }
 
 // machine is what a run records about where it was measured.
-type machine struct{ goos, goarch, cpu, commit, suite string }
+type machine struct {
+	goos, goarch, cpu, commit, suite string
+	facts                            results.Machine // cores, memory, kernel, versions, load at the start
+}
 
 // suiteFingerprint identifies the suite a run belongs to — its cells'
 // names (benchmark, variant, params), sides and the count, not host paths —
