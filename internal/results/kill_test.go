@@ -20,7 +20,7 @@ const killWriterEnv = "BPBENCH_RESULTS_KILL_WRITER"
 
 // Two result sets of many runs that share their samples' names but no
 // value, and differ in length, so that any mix of them shows.
-var bigSizes = map[string]int{"old": 300, "new": 220}
+var bigSizes = map[string]int{"old": 200, "new": 150}
 
 func bigSet(tag string) *Set {
 	set := &Set{}
@@ -31,7 +31,7 @@ func bigSet(tag string) *Set {
 	for i := range bigSizes[tag] {
 		r := Run{Index: i, ID: fmt.Sprintf("run-%04d", i), Name: fmt.Sprintf("BenchmarkBig/rep=%d", i), Bench: "Big",
 			Workload: "big", Variant: "drain", Outcome: OK, WallSeconds: 1, PeakRSSBytes: base + int64(i), Commit: tag}
-		for k := range 10 {
+		for k := range 8 {
 			s := NoSample
 			s.T, s.RSS = time.Duration(k+1)*time.Millisecond, base+int64(i*100+k)
 			r.Series = append(r.Series, s)

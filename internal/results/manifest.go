@@ -146,26 +146,11 @@ func hashFile(root *os.Root, name string) (OwnedFile, error) {
 // the result set itself is refused. dir gets a manifest if it had none. Own
 // takes dir's lock and replaces the manifest atomically.
 func Own(dir string, paths ...string) error {
-	unlock, err := LockDir(dir)
+	root, m, done, err := openForReport(dir)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open %s: %w", dir, err)
-	}
-	defer root.Close()
-	if err := rollForward(root); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	m, err := readManifest(root, ManifestFile)
-	if err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	if m == nil {
-		m = &Manifest{Format: manifestFormat}
-	}
+	defer done()
 	for _, p := range paths {
 		name, err := relName(dir, p)
 		if err != nil {
@@ -307,4 +292,98 @@ func (e *NotOwnedError) Error() string {
 		link = " (bpbench never writes through a symbolic link)"
 	}
 	return fmt.Sprintf("%s holds files bpbench did not write: %s%s; choose an empty or new --out, or remove them", e.Dir, names, link)
+}
+
+// File is a file to write into an output folder: its slash-separated
+// name inside the folder (e.g. "plots/peak-rss.svg") and its content.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// WriteReport writes files written from the result set in dir (report
+// pages, charts) into dir and owns them, as Own does: each file is
+// written whole through a fresh temporary file (O_EXCL) and a rename, its
+// folders are made where missing, and a symbolic link anywhere on the way
+// is refused, never followed. A file already in dir that the manifest
+// does not list is someone else's and is refused, as is a file of the
+// result set itself; then nothing is written. WriteReport takes dir's
+// lock and replaces the manifest atomically, once, after the files.
+func WriteReport(dir string, files ...File) error {
+	root, m, done, err := openForReport(dir)
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if !validName(f.Name) {
+			return fmt.Errorf("%s is not a file name inside %s", f.Name, dir)
+		}
+		if e := m.find(f.Name); e != nil && !e.Report {
+			return fmt.Errorf("%s is a file of the result set in %s, not a report of it", p, dir)
+		}
+		if err := noLinks(root, path.Dir(f.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot write %s: %w", p, err)
+		}
+		if _, err := root.Lstat(filepath.FromSlash(f.Name)); err == nil && m.find(f.Name) == nil {
+			return fmt.Errorf("%s is not bpbench's (its manifest does not list it): move it away, or write the report of another folder", p)
+		}
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		err := mkdirs(root, path.Dir(f.Name))
+		var tmp *os.File
+		var name string
+		if err == nil {
+			tmp, name, err = createTemp(root, path.Dir(f.Name), path.Base(f.Name))
+		}
+		if err == nil {
+			if err = writeSync(tmp, f.Data); err == nil {
+				err = root.Rename(name, filepath.FromSlash(f.Name))
+			}
+			if err != nil {
+				root.Remove(name)
+			}
+		}
+		if err != nil {
+			// Own what was written before: the folder stays the set's.
+			if merr := writeManifest(root, m); merr != nil {
+				return fmt.Errorf("cannot write %s: %w; nor the manifest: %v", p, err, merr)
+			}
+			return fmt.Errorf("cannot write %s: %w", p, err)
+		}
+		sum := sha256.Sum256(f.Data)
+		m.set(OwnedFile{Name: f.Name, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), Report: true})
+	}
+	if err := writeManifest(root, m); err != nil {
+		return fmt.Errorf("cannot write the manifest of %s: %w", dir, err)
+	}
+	return nil
+}
+
+// openForReport locks dir and opens it for adding report files: its root,
+// finished if a kill interrupted a publication, and its manifest (a new
+// one if it has none). done closes and unlocks.
+func openForReport(dir string) (root *os.Root, m *Manifest, done func(), err error) {
+	unlock, err := LockDir(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if root, err = os.OpenRoot(dir); err != nil {
+		unlock()
+		return nil, nil, nil, fmt.Errorf("cannot open %s: %w", dir, err)
+	}
+	done = func() { root.Close(); unlock() }
+	if err = rollForward(root); err == nil {
+		m, err = readManifest(root, ManifestFile)
+	}
+	if err != nil {
+		done()
+		return nil, nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if m == nil {
+		m = &Manifest{Format: manifestFormat}
+	}
+	return root, m, done, nil
 }

@@ -266,3 +266,53 @@ func TestNewPartialDir(t *testing.T) {
 		t.Errorf("%q do not sort by time", []string{a, b, c})
 	}
 }
+
+// WriteReport writes report files into a result folder and owns them; it
+// refuses a link on the way and a file that is not bpbench's, changing
+// nothing; the next result set removes them.
+func TestWriteReport(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "out")
+	if err := sampleResults().WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	files := []File{{"report.html", []byte("<html>")}, {"plots/peak-rss.svg", []byte("<svg/>")}}
+	if err := WriteReport(dir, files...); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReport(dir, files...); err != nil {
+		t.Fatalf("a report written again: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "plots", "peak-rss.svg")); string(b) != "<svg/>" {
+		t.Errorf("chart holds %q", b)
+	}
+	if err := CheckOut(dir); err != nil {
+		t.Errorf("a folder with its report: %v", err)
+	}
+	if _, err := ReadDir(dir); err != nil {
+		t.Errorf("ReadDir: %v", err)
+	}
+
+	os.WriteFile(filepath.Join(dir, "report.md"), []byte("the user's"), 0o644)
+	os.RemoveAll(filepath.Join(dir, "plots"))
+	os.MkdirAll(filepath.Join(base, "victim"), 0o755)
+	os.Symlink(filepath.Join(base, "victim"), filepath.Join(dir, "plots"))
+	before := tree(t, base)
+	if err := WriteReport(dir, File{"report.md", []byte("ours")}); err == nil || !strings.Contains(err.Error(), "is not bpbench's") {
+		t.Errorf("over the user's report.md: %v", err)
+	}
+	if err := WriteReport(dir, File{"plots/x.svg", []byte("ours")}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("through a linked plots/: %v", err)
+	}
+	if after := tree(t, base); !equalTrees(before, after) {
+		t.Errorf("a refused report changed the folder:\nbefore %q\nafter  %q", before, after)
+	}
+	os.Remove(filepath.Join(dir, "plots"))
+	os.Remove(filepath.Join(dir, "report.md"))
+	if err := sampleResults().WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); !os.IsNotExist(err) {
+		t.Errorf("the report of the earlier set is still there: %v", err)
+	}
+}
