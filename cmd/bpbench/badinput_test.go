@@ -91,8 +91,12 @@ func TestCommandCell(t *testing.T) {
 // not replace the results already in the output folder.
 func TestNothingMeasuredKeepsOldResults(t *testing.T) {
 	out := t.TempDir()
+	earlier := &results.Set{Runs: []results.Run{{ID: "old", Name: "BenchmarkOld", Outcome: results.OK, WallSeconds: 1}}}
+	if err := earlier.WriteDir(out); err != nil {
+		t.Fatal(err)
+	}
 	old := filepath.Join(out, "results.txt")
-	os.WriteFile(old, []byte("BenchmarkOld 1 1 sec/op\n"), 0o644)
+	want, _ := os.ReadFile(old)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer
@@ -100,7 +104,7 @@ func TestNothingMeasuredKeepsOldResults(t *testing.T) {
 	if code != 130 || !strings.Contains(stderr.String(), "nothing was measured") {
 		t.Fatalf("exit %d, stderr %q; want 130 (interrupted) and a note that nothing was measured", code, stderr.String())
 	}
-	if b, _ := os.ReadFile(old); string(b) != "BenchmarkOld 1 1 sec/op\n" {
+	if b, _ := os.ReadFile(old); string(b) != string(want) {
 		t.Fatalf("results.txt was replaced with %q", b)
 	}
 }

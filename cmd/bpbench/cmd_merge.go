@@ -31,12 +31,15 @@ func cmdMerge(e *env, dirs []string, out string, partial bool) int {
 	if err != nil {
 		return usageError(e, "merge", err)
 	}
+	if err := results.CheckOut(out); err != nil {
+		return usageError(e, "merge", err)
+	}
 	if _, err := checkOutDir(out); err != nil {
 		return usageError(e, "merge", err)
 	}
-	unlock, err := results.LockDir(out)
-	if err != nil {
-		return usageError(e, "merge", err)
+	unlock, code := claimOut(e, "merge", out)
+	if unlock == nil {
+		return code
 	}
 	defer unlock()
 	if err := merged.WriteDir(out); err != nil {

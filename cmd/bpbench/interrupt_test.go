@@ -112,7 +112,9 @@ func TestInterruptKeepsEarlierResult(t *testing.T) {
 	if string(after) != string(before) {
 		t.Error("the complete earlier result was replaced by an interrupted one")
 	}
-	if _, err := os.Stat(filepath.Join(out+"-partial", "runs.json")); err != nil {
+	if partial, _ := filepath.Glob(out + "-partial-*"); len(partial) != 1 {
+		t.Errorf("the interrupted runs were not written beside it: %q", partial)
+	} else if _, err := os.Stat(filepath.Join(partial[0], "runs.json")); err != nil {
 		t.Errorf("the interrupted runs were not written beside it: %v", err)
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), "these incomplete runs went to "+out+"-partial") {

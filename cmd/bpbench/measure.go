@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bpbench/bpbench/harness"
 	"github.com/bpbench/bpbench/internal/results"
@@ -29,16 +31,17 @@ type measured struct {
 //   - a run stopped by Ctrl-C or SIGTERM exits 130, one with a cell that
 //     could not be measured at all (every run crashed, or stopped before its
 //     workload started) exits 1; either way, when out already holds a
-//     result, the new runs go beside it, to OUT-partial, and it says so;
+//     result, the new runs go beside it, to a new OUT-partial-TIME
+//     folder (never one of an earlier run), and it says so;
 //   - a folder that cannot be written (a full disk) is reported with the
 //     real error, after the summary, and the runs go to a temporary folder
 //     if one can be written.
 //
 // A nil result means the caller should return m.code at once.
 func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, out string, created bool) measured {
-	unlock, err := results.LockDir(out)
-	if err != nil {
-		return measured{code: usageError(e, verb, err)}
+	unlock, code := claimOut(e, verb, out)
+	if unlock == nil {
+		return measured{code: code}
 	}
 	defer unlock()
 	cfg.Events = newProgress(e.stderr, e.isTerminal).event
@@ -62,10 +65,14 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 	reports.Summary(e.stdout, res)
 	failed := unmeasuredCells(res)
 	m := measured{res: res, dest: out}
+	var err error
 	if (interrupted || runErr != nil || len(failed) > 0) && results.HasRuns(out) {
-		m.dest = strings.TrimSuffix(filepath.Clean(out), string(filepath.Separator)) + "-partial"
+		m.dest, err = results.NewPartialDir(out, time.Now())
 	}
-	if err := res.WriteDir(m.dest); err != nil {
+	if err == nil {
+		err = res.WriteDir(m.dest)
+	}
+	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench %s: cannot write the results to %s: %v\n", verb, m.dest, err)
 		rescue, terr := os.MkdirTemp("", "bpbench-rescue-")
 		if terr == nil && res.WriteDir(rescue) == nil {
@@ -95,6 +102,31 @@ func measureInto(ctx context.Context, e *env, verb string, cfg harness.Config, o
 }
 
 type failedCell struct{ name, why string }
+
+// claimOut makes the output folder out (which exists) the verb's: it
+// refuses, exit 2 and nothing changed, a folder holding files bpbench did
+// not write, then locks it and readies it (finishing or removing what a
+// killed writer left) under the lock. A nil unlock means the caller
+// returns code at once.
+func claimOut(e *env, verb, out string) (unlock func(), code int) {
+	if err := results.CheckOut(out); err != nil {
+		return nil, usageError(e, verb, err)
+	}
+	unlock, err := results.LockDir(out)
+	if err != nil {
+		return nil, usageError(e, verb, err)
+	}
+	if err := results.Prepare(out); err != nil {
+		unlock()
+		var foreign *results.NotOwnedError
+		if errors.As(err, &foreign) {
+			return nil, usageError(e, verb, err)
+		}
+		fmt.Fprintf(e.stderr, "bpbench %s: %v\n", verb, err)
+		return nil, exitFailed
+	}
+	return unlock, exitOK
+}
 
 // unmeasuredCells lists the cells of which no run measured anything: every
 // run crashed, or every run stopped before its workload started (killed at

@@ -8,13 +8,35 @@
 //
 // # The folder
 //
-//	results.txt    Go benchmark format (benchfmt), readable unchanged by benchstat
-//	runs.json      one object per run (Run), for scripts
-//	samples/ID.csv one time series per run (Sample), header SamplesHeader
+//	results.txt             Go benchmark format (benchfmt), readable unchanged by benchstat
+//	runs.json               one object per run (Run), for scripts
+//	samples/ID.csv          one time series per run (Sample), header SamplesHeader
+//	.bpbench-manifest.json  the files of the set (Manifest)
+//	.bpbench.lock           the writers' lock (LockDir)
 //
-// Every file is written to a temporary name in its final directory and
-// renamed into place once all were written, results.txt last, so a reader
-// never sees a half-written file and a failed write replaces nothing.
+// # Ownership
+//
+// A folder owns what its manifest lists: every file of the result set, by
+// name, size and SHA-256, and the report pages and charts written from it
+// afterwards (registered with Own). A new result set (WriteDir) replaces
+// exactly those files and deletes nothing else; it refuses a folder that
+// holds any other file (NotOwnedError: CheckOut before measuring, Prepare
+// under the lock) unless the folder is empty or absent. No write, rename
+// or removal follows a symbolic link: the folder is opened as an os.Root
+// (nothing escapes it), every folder on a path is checked with Lstat,
+// files are created fresh (O_EXCL) and the lock file with O_NOFOLLOW.
+//
+// # Crash consistency
+//
+// A kill at any instant leaves the old result set or the new one. WriteDir
+// writes and syncs the new set and its manifest into a fresh hidden staging
+// folder, then commits it by one rename to .bpbench-publish; it moves the
+// files into place, removes the old set's others, and moves the manifest
+// in last. Readers (ReadDir) take a committed set's files from the publish
+// folder first, trust only what the manifest lists with its size and sum,
+// and refuse anything else as damaged (ErrDamaged). The next writer
+// finishes a committed publication and removes an uncommitted one and any
+// leftover temporary file (.NAME.tmp-*).
 //
 // # results.txt
 //

@@ -1,16 +1,20 @@
 package results
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,9 +22,19 @@ import (
 // holds no runs.
 var ErrNoRuns = errors.New("no runs")
 
+// ErrDamaged is returned (wrapped) by ReadDir for a folder whose files do
+// not match its manifest: changed after bpbench wrote them, or cut off.
+var ErrDamaged = errors.New("does not match the folder's manifest")
+
 // ReadDir reads an output folder written by WriteDir: runs.json and the
 // samples it names, checking both. results.txt is derived from them and
-// not read. Errors name the file and what to do.
+// not read, only checked. A folder with a manifest (ManifestFile) is read
+// as its manifest says: every file the set needs must be listed, a regular
+// file (no symbolic link), of the listed size and SHA-256 sum, or the
+// folder is refused as damaged (ErrDamaged); files it does not list are
+// ignored. A folder a kill left in the middle of a publication reads as
+// the new set. A folder without a manifest (written by hand or by an
+// older bpbench) is read as it is. Errors name the file and what to do.
 func ReadDir(dir string) (*Set, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -29,14 +43,184 @@ func ReadDir(dir string) (*Set, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is a file, not an output folder", dir)
 	}
-	runsPath := filepath.Join(dir, RunsFile)
-	data, err := os.ReadFile(runsPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a bpbench output folder: it has no %s; give the --out folder of a bpbench run", dir, RunsFile)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", dir, unwrapPath(err))
+	}
+	defer root.Close()
+	// A writer may publish a new set while this reads: read again while
+	// the manifests change under it.
+	for try := 0; ; try++ {
+		before := manifestStamp(root)
+		v, err := openView(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		set, err := v.read()
+		if err == nil || try == 4 || manifestStamp(root) == before {
+			return set, err
+		}
+	}
+}
+
+// manifestStamp identifies the folder's manifests as they are now.
+func manifestStamp(root *os.Root) string {
+	var b strings.Builder
+	for _, name := range []string{ManifestFile, path.Join(publishDir, ManifestFile)} {
+		if fi, err := root.Lstat(filepath.FromSlash(name)); err == nil {
+			fmt.Fprintf(&b, "%v %d %d;", fi.ModTime().UnixNano(), fi.Size(), inode(fi))
+		} else {
+			b.WriteString("-;")
+		}
+	}
+	return b.String()
+}
+
+// view is the result set an output folder holds: its manifest and where
+// each file is.
+type view struct {
+	root    *os.Root
+	dir     string
+	m       *Manifest // nil: no manifest, the folder is read as it is
+	pending bool      // a committed set is being published: its files are in publishDir, or moved into place already
+}
+
+func openView(root *os.Root, dir string) (*view, error) {
+	v := &view{root: root, dir: dir}
+	var err error
+	if v.m, err = readManifest(root, path.Join(publishDir, ManifestFile)); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if v.m != nil {
+		v.pending = true
+		return v, nil
+	}
+	if v.m, err = readManifest(root, ManifestFile); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return v, nil
+}
+
+// open opens the set's file name.
+func (v *view) open(name string) (*os.File, error) {
+	if v.pending {
+		f, err := openRegular(v.root, path.Join(publishDir, name))
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+	}
+	return openRegular(v.root, name)
+}
+
+// verified reads the listed file e through check, which reads it (nil:
+// read it whole), and checks its size and sum; data is the file when
+// check is nil.
+func (v *view) verified(e *OwnedFile, check func(io.Reader) error) (data []byte, err error) {
+	p := filepath.Join(v.dir, filepath.FromSlash(e.Name))
+	f, err := v.open(e.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	cr := &countReader{r: io.TeeReader(f, h)}
+	var checkErr error
+	if check == nil {
+		data, err = io.ReadAll(cr)
+	} else {
+		checkErr = check(cr)
+		_, err = io.Copy(io.Discard, cr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", runsPath, err)
+		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPath(err))
 	}
+	var why string
+	switch {
+	case cr.n != e.Size:
+		why = fmt.Sprintf("%d bytes where the manifest says %d", cr.n, e.Size)
+	case hex.EncodeToString(h.Sum(nil)) != e.SHA256:
+		why = "its SHA-256 sum is not the manifest's"
+	}
+	if why != "" {
+		return nil, fmt.Errorf("%s is damaged or truncated: %s (%w): it was changed after bpbench wrote it, or a write was cut off; run bpbench again with this --out, or remove %s to read the files as they are",
+			p, why, ErrDamaged, filepath.Join(v.dir, ManifestFile))
+	}
+	return data, checkErr
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// read reads the set the view shows.
+func (v *view) read() (*Set, error) {
+	if v.m == nil {
+		return readUnlisted(v.dir)
+	}
+	dir := v.dir
+	runsPath := filepath.Join(dir, RunsFile)
+	e := v.m.find(RunsFile)
+	if e == nil {
+		return nil, fmt.Errorf("%s is not a bpbench output folder: it has no %s; give the --out folder of a bpbench run", dir, RunsFile)
+	}
+	data, err := v.verified(e, nil)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is missing (listed in %s): the folder is incomplete; copy the whole folder, or run bpbench again with this --out", runsPath, ManifestFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	set, err := parseRuns(runsPath, data)
+	if err != nil {
+		return nil, err
+	}
+	for i := range set.Runs {
+		run := &set.Runs[i]
+		name, err := samplesName(run.Samples)
+		if err != nil {
+			return nil, fmt.Errorf("%s: run %s: %w", runsPath, run.ID, err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		e := v.m.find(name)
+		if e == nil {
+			return nil, fmt.Errorf("%s: run %s names %s, which %s does not list (%w): the folder was changed after bpbench wrote it; run bpbench again with this --out", runsPath, run.ID, name, ManifestFile, ErrDamaged)
+		}
+		var parseErr error
+		_, err = v.verified(e, func(r io.Reader) error {
+			run.Series, parseErr = ReadSamples(r)
+			return nil
+		})
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s is missing (named by run %s in %s): the folder is incomplete; copy the whole folder, samples/ included", p, run.ID, RunsFile)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if parseErr != nil {
+			return nil, fmt.Errorf("%s: %w; the file is damaged or truncated: copy it again or measure again", p, parseErr)
+		}
+	}
+	if e := v.m.find(ResultsFile); e != nil {
+		if _, err := v.verified(e, func(io.Reader) error { return nil }); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s is missing (listed in %s): the folder is incomplete; copy the whole folder, or run bpbench again with this --out", filepath.Join(dir, ResultsFile), ManifestFile)
+			}
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(set.Runs, func(a, b Run) int { return a.Index - b.Index })
+	return set, nil
+}
+
+// parseRuns parses and checks runs.json.
+func parseRuns(runsPath string, data []byte) (*Set, error) {
 	set := &Set{}
 	if err := json.Unmarshal(data, &set.Runs); err != nil {
 		return nil, fmt.Errorf("%s is not valid runs JSON (%v): the file is damaged; measure again with bpbench run", runsPath, err)
@@ -45,10 +229,29 @@ func ReadDir(dir string) (*Set, error) {
 		return nil, fmt.Errorf("%s: %w: the folder was written by a run that measured nothing; measure again with bpbench run", runsPath, ErrNoRuns)
 	}
 	for i := range set.Runs {
-		run := &set.Runs[i]
-		if err := run.check(); err != nil {
+		if err := set.Runs[i].check(); err != nil {
 			return nil, fmt.Errorf("%s: run %d: %v: the file is damaged; measure again with bpbench run", runsPath, i, err)
 		}
+	}
+	return set, nil
+}
+
+// readUnlisted reads a folder without a manifest as it is.
+func readUnlisted(dir string) (*Set, error) {
+	runsPath := filepath.Join(dir, RunsFile)
+	data, err := os.ReadFile(runsPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not a bpbench output folder: it has no %s; give the --out folder of a bpbench run", dir, RunsFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", runsPath, err)
+	}
+	set, err := parseRuns(runsPath, data)
+	if err != nil {
+		return nil, err
+	}
+	for i := range set.Runs {
+		run := &set.Runs[i]
 		p, err := samplesPath(dir, run.Samples)
 		if err != nil {
 			return nil, fmt.Errorf("%s: run %s: %w", runsPath, run.ID, err)
@@ -173,9 +376,32 @@ func secondsCell(s string) (time.Duration, error) {
 }
 
 // HasRuns reports whether dir holds an output folder with runs, reading
-// runs.json alone (not the samples ReadDir also reads and checks).
+// runs.json alone (not the samples ReadDir also reads and checks). A
+// folder with a damaged manifest counts as holding runs: nothing should
+// replace it unasked.
 func HasRuns(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, RunsFile))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	v, err := openView(root, dir)
+	if err != nil {
+		return true
+	}
+	var data []byte
+	if v.m == nil {
+		data, err = os.ReadFile(filepath.Join(dir, RunsFile))
+	} else {
+		if v.m.find(RunsFile) == nil {
+			return false
+		}
+		var f *os.File
+		if f, err = v.open(RunsFile); err == nil {
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
+	}
 	if err != nil {
 		return false
 	}

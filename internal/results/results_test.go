@@ -135,7 +135,7 @@ func TestWriteDirReadDirRoundTrip(t *testing.T) {
 		}
 		return nil
 	})
-	if !slices.Equal(names, []string{"results.txt", "runs.json", "samples/TightLoop_variant=drain_hwm=64KiB_lines=5000000-rep0.csv"}) {
+	if !slices.Equal(names, []string{ManifestFile, "results.txt", "runs.json", "samples/TightLoop_variant=drain_hwm=64KiB_lines=5000000-rep0.csv"}) {
 		t.Errorf("folder holds %q", names)
 	}
 	if got, err := ReadDir(dir); err != nil || len(got.Runs) != 1 {
@@ -265,18 +265,23 @@ func TestLockDir(t *testing.T) {
 	unlock2()
 }
 
-// A new result set removes the report of the old one: it would describe
-// runs that are no longer in the folder.
+// A new result set removes the report of the old one, registered with
+// Own: it would describe runs that are no longer in the folder.
 func TestWriteDirRemovesStaleReport(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "report.html"), []byte("old"), 0o644)
-	os.WriteFile(filepath.Join(dir, "report.md"), []byte("old"), 0o644)
-	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
-	os.WriteFile(filepath.Join(dir, "plots", "x.svg"), []byte("old"), 0o644)
 	if err := sampleResults().WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"report.html", "report.md", "plots"} {
+	os.WriteFile(filepath.Join(dir, "report.html"), []byte("old"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
+	os.WriteFile(filepath.Join(dir, "plots", "x.svg"), []byte("old"), 0o644)
+	if err := Own(dir, filepath.Join(dir, "report.html"), filepath.Join(dir, "plots", "x.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sampleResults().WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.html", "plots/x.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("%s of the earlier runs is still there", f)
 		}
@@ -292,6 +297,7 @@ func TestHasRuns(t *testing.T) {
 	if HasRuns(dir) {
 		t.Error("runs.json with no runs has runs")
 	}
+	dir = t.TempDir()
 	if err := sampleResults().WriteDir(dir); err != nil || !HasRuns(dir) {
 		t.Errorf("a written folder: %v", err)
 	}

@@ -2,10 +2,15 @@ package results
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,53 +22,75 @@ import (
 )
 
 // WriteDir writes s to the output folder dir, creating it if needed:
-// results.txt, runs.json and samples/ID.csv for every run. Each file is
-// written to a temporary file in its final directory and renamed into
-// place only once all of them were written, so a reader never sees a half
-// file and a write that fails (a full disk, permissions) replaces nothing.
-// The renames themselves, samples first and results.txt last, need no
-// space. Samples CSVs of an earlier result set that runs.json no longer
-// names are removed, and so are a report of it (report.html, report.md,
-// plots/). A run without a Samples path gets samples/ID.csv.
+// results.txt, runs.json and samples/ID.csv for every run (a run without a
+// Samples path gets samples/ID.csv), listed with their sizes and SHA-256
+// sums in dir's manifest (ManifestFile). The caller holds dir's lock
+// (LockDir) when another process might write it.
+//
+// dir must be absent, empty, or hold only the files of an earlier result
+// set (its manifest's): anything else is refused with a *NotOwnedError
+// before anything is written. The new set replaces exactly the earlier
+// set's files, report pages and charts registered with Own included, and
+// nothing else; no symbolic link is followed.
+//
+// The write is all or nothing, whenever it is killed: the new set is
+// written and synced into a fresh hidden staging folder in dir; renaming
+// that folder to .bpbench-publish commits it; its files are then moved into
+// place, the earlier set's other files removed, and its manifest moved in
+// last. A reader (ReadDir) takes a committed set's files from the publish
+// folder first, so it sees the old set before the commit and the new one
+// after; the next writer finishes a committed publication, or removes an
+// uncommitted staging folder and leftover temporaries.
 func (s *Set) WriteDir(dir string) error {
-	samples := filepath.Join(dir, SamplesDir)
-	if err := os.MkdirAll(samples, 0o777); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("cannot create output folder %s: %w", dir, err)
 	}
-	var pending [][2]string // temp, final
-	defer func() {
-		for _, p := range pending {
-			os.Remove(p[0])
-		}
-	}()
-	put := func(final string, data []byte) error {
-		tmp, err := writeTemp(filepath.Dir(final), filepath.Base(final), data)
-		if err != nil {
-			return fmt.Errorf("cannot write %s: %w", final, err)
-		}
-		pending = append(pending, [2]string{tmp, final})
-		return nil
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("cannot open output folder %s: %w", dir, err)
 	}
+	defer root.Close()
+	if _, err := prepare(root, dir); err != nil {
+		return err
+	}
+	stage, err := newStage(root)
+	if err != nil {
+		return fmt.Errorf("cannot write output folder %s: %w", dir, err)
+	}
+	defer stage.discard()
+	if err := s.writeFiles(stage); err != nil {
+		return fmt.Errorf("cannot write output folder %s: %w", dir, err)
+	}
+	if err := stage.commit(); err != nil {
+		return fmt.Errorf("cannot write output folder %s: %w", dir, err)
+	}
+	if err := rollForward(root); err != nil {
+		return fmt.Errorf("cannot finish writing output folder %s: %w (the new result is complete and readable; run again to tidy it)", dir, err)
+	}
+	return nil
+}
 
-	keep := map[string]bool{}
+// writeFiles writes the set's files into the stage.
+func (s *Set) writeFiles(st *stage) error {
+	seen := map[string]bool{}
 	for i := range s.Runs {
 		run := &s.Runs[i]
 		if run.Samples == "" {
 			run.Samples = SamplesDir + "/" + run.ID + ".csv"
 		}
-		p, err := samplesPath(dir, run.Samples)
+		name, err := samplesName(run.Samples)
 		if err != nil {
 			return err
 		}
-		if keep[p] {
+		if seen[name] {
 			return fmt.Errorf("two runs share the samples file %s: is a run in the set twice?", run.Samples)
 		}
-		keep[p] = true
+		seen[name] = true
 		var buf bytes.Buffer
 		if err := WriteSamples(&buf, run.Series); err != nil {
 			return err
 		}
-		if err := put(p, buf.Bytes()); err != nil {
+		if err := st.put(name, buf.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -75,41 +102,91 @@ func (s *Set) WriteDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := put(filepath.Join(dir, RunsFile), append(js, '\n')); err != nil {
+	if err := st.put(RunsFile, append(js, '\n')); err != nil {
 		return err
 	}
 	var bench bytes.Buffer
 	if err := s.WriteBench(&bench); err != nil {
 		return err
 	}
-	if err := put(filepath.Join(dir, ResultsFile), bench.Bytes()); err != nil {
+	return st.put(ResultsFile, bench.Bytes())
+}
+
+// stage is a new result set being written into a fresh hidden folder of
+// the output folder.
+type stage struct {
+	root *os.Root
+	dir  string
+	m    Manifest
+	dirs map[string]bool
+	done bool
+}
+
+func newStage(root *os.Root) (*stage, error) {
+	for {
+		dir := stagePrefix + rand.Text()[:12]
+		err := root.Mkdir(dir, 0o700)
+		if err == nil {
+			return &stage{root: root, dir: dir, m: Manifest{Format: manifestFormat}, dirs: map[string]bool{".": true}}, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+}
+
+// put writes the file name of the set, synced, and lists it.
+func (st *stage) put(name string, data []byte) error {
+	if d := path.Dir(name); !st.dirs[d] {
+		if err := mkdirs(st.root, path.Join(st.dir, d)); err != nil {
+			return err
+		}
+		st.dirs[d] = true
+	}
+	f, err := st.root.OpenFile(filepath.FromSlash(path.Join(st.dir, name)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
 		return err
 	}
-
-	// results.txt last: a reader that sees it sees everything it describes.
-	for len(pending) > 0 {
-		p := pending[0]
-		if err := os.Rename(p[0], p[1]); err != nil {
-			return fmt.Errorf("cannot write output folder %s: %w", dir, err)
-		}
-		pending = pending[1:]
+	if err := writeSync(f, data); err != nil {
+		return err
 	}
-	old, _ := filepath.Glob(filepath.Join(samples, "*.csv"))
-	for _, f := range old {
-		if !keep[f] {
-			os.Remove(f)
-		}
-	}
-	// A report of the earlier runs would now describe runs no longer here.
-	for _, f := range derivedFiles {
-		os.RemoveAll(filepath.Join(dir, f))
-	}
+	sum := sha256.Sum256(data)
+	st.m.set(OwnedFile{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])})
 	return nil
 }
 
-// derivedFiles are written from a folder's runs by bpbench report and plot;
-// WriteDir removes them with the runs they describe.
-var derivedFiles = []string{"report.html", "report.md", "plots"}
+// commit writes the stage's manifest, syncs its folders and renames it to
+// the publish folder: from then on the new set is the folder's result.
+func (st *stage) commit() error {
+	data, err := st.m.marshal()
+	if err != nil {
+		return err
+	}
+	f, err := st.root.OpenFile(filepath.FromSlash(path.Join(st.dir, ManifestFile)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := writeSync(f, data); err != nil {
+		return err
+	}
+	for d := range st.dirs {
+		if err := syncDir(st.root, path.Join(st.dir, d)); err != nil {
+			return err
+		}
+	}
+	if err := st.root.Rename(st.dir, publishDir); err != nil {
+		return err
+	}
+	st.done = true
+	return syncDir(st.root, ".")
+}
+
+// discard removes an uncommitted stage.
+func (st *stage) discard() {
+	if !st.done {
+		st.root.RemoveAll(st.dir)
+	}
+}
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // folder and a rename, so that a reader sees the old file or the new one,
@@ -145,6 +222,16 @@ func writeTemp(dir, base string, data []byte) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// samplesName is a run's relative samples path as a name of the folder,
+// refusing paths that leave samples/.
+func samplesName(rel string) (string, error) {
+	clean := path.Clean(rel)
+	if !validName(clean) || !strings.HasPrefix(clean, SamplesDir+"/") {
+		return "", fmt.Errorf("samples path %q is not inside %s/", rel, SamplesDir)
+	}
+	return clean, nil
 }
 
 // samplesPath resolves a run's relative samples path inside dir, refusing
