@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/reports"
 	"github.com/bpbench/bpbench/reports/chart"
 	"github.com/bpbench/bpbench/reports/page"
@@ -38,20 +39,22 @@ func plotFlags(fs *flag.FlagSet) verb {
 		if err != nil {
 			return usageError(e, "plot", err)
 		}
-		if *out == "" {
-			*out = filepath.Join(pos[0], chart.Dir)
-		}
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return usageError(e, "plot", fmt.Errorf("cannot create %s: %v; pass --out with a writable folder", *out, err))
-		}
 		figs := append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
-		files, err := chart.WriteFiles(*out, figs, *format)
+		var files []string
+		if *out == "" {
+			// The folder's own plots/: owned in its manifest like the rest.
+			files, err = chart.WriteOwned(pos[0], figs, *format)
+		} else {
+			if err := os.MkdirAll(*out, 0o755); err != nil {
+				return usageError(e, "plot", fmt.Errorf("cannot create %s: %v; pass --out with a writable folder", *out, err))
+			}
+			files, err = chart.WriteFiles(*out, figs, *format)
+		}
 		for _, p := range files {
 			fmt.Fprintln(e.stdout, p)
 		}
 		if err != nil {
-			fmt.Fprintf(e.stderr, "bpbench plot: %v\n", err)
-			return exitFailed
+			return writeError(e, "plot", err)
 		}
 		return exitOK
 	}
@@ -80,11 +83,23 @@ func reportFlags(fs *flag.FlagSet) verb {
 		}
 		files, err := page.Write(pos[0], in, opts)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "bpbench report: %v\n", err)
-			return exitFailed // the folder could not be written (the manual's exit 1)
+			return writeError(e, "report", err)
 		}
 		fmt.Fprintf(e.stdout, "wrote %s, %s and %d charts in %s\n",
 			filepath.Join(pos[0], page.HTMLFile), filepath.Join(pos[0], page.MarkdownFile), len(files)-2, filepath.Join(pos[0], chart.Dir))
 		return exitOK
 	}
+}
+
+// writeError reports a failure to write into an output folder: exit 2 when
+// the folder holds files bpbench did not write or a symbolic link (the
+// user must choose), else 1, the manual's code for a folder that could not
+// be written.
+func writeError(e *env, verb string, err error) int {
+	var notOwned *results.NotOwnedError
+	if errors.As(err, &notOwned) {
+		return usageError(e, verb, err)
+	}
+	fmt.Fprintf(e.stderr, "bpbench %s: %v\n", verb, err)
+	return exitFailed
 }

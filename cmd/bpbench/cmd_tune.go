@@ -8,7 +8,6 @@ import (
 	"github.com/bpbench/bpbench/internal/cli/caps"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,7 +100,7 @@ func tuneFlags(fs *flag.FlagSet) verb {
 			return exitFailed
 		}
 		t.WriteText(e.stdout)
-		charts, err := chart.WriteFiles(filepath.Join(m.dest, chart.Dir), []*chart.Figure{chart.Tune(t)}, *format)
+		charts, err := chart.WriteOwned(m.dest, []*chart.Figure{chart.Tune(t)}, *format)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "bpbench tune: the chart: %v (the table above and %s stand)\n", err, m.dest)
 		} else {

@@ -327,7 +327,7 @@ func WriteReport(dir string, files ...File) error {
 			return fmt.Errorf("cannot write %s: %w", p, err)
 		}
 		if _, err := root.Lstat(filepath.FromSlash(f.Name)); err == nil && m.find(f.Name) == nil {
-			return fmt.Errorf("%s is not bpbench's (its manifest does not list it): move it away, or write the report of another folder", p)
+			return &NotOwnedError{Dir: dir, Files: []string{f.Name}, Total: 1}
 		}
 	}
 	for _, f := range files {

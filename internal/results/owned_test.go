@@ -298,7 +298,8 @@ func TestWriteReport(t *testing.T) {
 	os.MkdirAll(filepath.Join(base, "victim"), 0o755)
 	os.Symlink(filepath.Join(base, "victim"), filepath.Join(dir, "plots"))
 	before := tree(t, base)
-	if err := WriteReport(dir, File{"report.md", []byte("ours")}); err == nil || !strings.Contains(err.Error(), "is not bpbench's") {
+	var notOwned *NotOwnedError
+	if err := WriteReport(dir, File{"report.md", []byte("ours")}); !errors.As(err, &notOwned) || !strings.Contains(err.Error(), "report.md") {
 		t.Errorf("over the user's report.md: %v", err)
 	}
 	if err := WriteReport(dir, File{"plots/x.svg", []byte("ours")}); err == nil || !strings.Contains(err.Error(), "symbolic link") {

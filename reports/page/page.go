@@ -15,7 +15,6 @@ import (
 	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/reports"
 	"github.com/bpbench/bpbench/reports/chart"
-	"github.com/bpbench/bpbench/reports/internal/atomicfile"
 )
 
 // Files a report writes into the folder it describes, beside the chart
@@ -189,9 +188,9 @@ func Write(dir string, in *reports.Input, opts Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := chart.WriteFiles(filepath.Join(dir, chart.Dir), r.Figures, r.format)
+	files, err := chart.Files(r.Figures, r.format)
 	if err != nil {
-		return files, err
+		return nil, err
 	}
 	for _, out := range []struct {
 		name  string
@@ -199,15 +198,21 @@ func Write(dir string, in *reports.Input, opts Options) ([]string, error) {
 	}{{HTMLFile, r.WriteHTML}, {MarkdownFile, r.WriteMarkdown}} {
 		var buf bytes.Buffer
 		if err := out.write(&buf); err != nil {
-			return files, err
+			return nil, err
 		}
-		p := filepath.Join(dir, out.name)
-		if err := atomicfile.Write(p, buf.Bytes()); err != nil {
-			return files, err
-		}
-		files = append(files, p)
+		files = append(files, results.File{Name: out.name, Data: buf.Bytes()})
 	}
-	return files, nil
+	// The pages and charts join the result set's manifest: nothing of the
+	// user's is overwritten and no symbolic link (plots/ among them) is
+	// followed.
+	if err := results.WriteReport(dir, files...); err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(dir, filepath.FromSlash(f.Name))
+	}
+	return paths, nil
 }
 
 var svgHead = regexp.MustCompile(`(?s)^.*?<svg width="[^"]*" height="[^"]*"`)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,9 +113,53 @@ func TestWrite(t *testing.T) {
 		t.Errorf("Write wrote %v; want 5 charts, %s and %s", files, HTMLFile, MarkdownFile)
 	}
 	after, _ := filepath.Glob(filepath.Join(dir, "*"))
+	after = slices.DeleteFunc(after, func(p string) bool { return filepath.Base(p) == results.LockFile })
+	before = slices.DeleteFunc(before, func(p string) bool { return filepath.Base(p) == results.LockFile })
 	plots, _ := filepath.Glob(filepath.Join(dir, "plots", "*"))
 	if len(after) != len(before)+3 || len(plots) != 5 {
 		t.Errorf("the folder holds %v and plots/ %v; want the pages and plots/ added, 5 charts in it", after, plots)
+	}
+}
+
+// Write never writes through a plots/ that is a symbolic link, nor over a
+// report.md of the user's: the folder is refused and nothing is written.
+func TestWriteRefusesWhatIsNotOwned(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, dir, elsewhere string)
+	}{
+		{"symlinked plots", func(t *testing.T, dir, elsewhere string) {
+			if err := os.Symlink(elsewhere, filepath.Join(dir, "plots")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"the user's report.md", func(t *testing.T, dir, _ string) {
+			if err := os.WriteFile(filepath.Join(dir, MarkdownFile), []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := reportstest.Dir(t, reportstest.Fixture(2, "", nil), "out")
+			in, err := reports.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			elsewhere := t.TempDir()
+			tc.plant(t, dir, elsewhere)
+			if _, err := Write(dir, in, Options{Format: "svg"}); err == nil {
+				t.Fatal("Write wrote into a folder that is not all bpbench's")
+			}
+			if left, _ := os.ReadDir(elsewhere); len(left) != 0 {
+				t.Errorf("wrote %d files through the symbolic link", len(left))
+			}
+			if _, err := os.Stat(filepath.Join(dir, HTMLFile)); err == nil {
+				t.Errorf("wrote %s beside a refused file", HTMLFile)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, MarkdownFile)); err == nil && string(b) != "mine" {
+				t.Errorf("overwrote the user's %s", MarkdownFile)
+			}
+		})
 	}
 }
 
