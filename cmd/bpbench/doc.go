@@ -24,6 +24,8 @@
 //	        sweep the highWaterMark and recommend one that fits a memory budget
 //	bpbench merge DIR... --out DIR [--allow-partial]
 //	        merge output folders of shards (--shard I/N) into one
+//	bpbench history [add DIR | check | export | plot] [--db PATH] [--benchmark GLOB] [--metric UNIT] [--format F] [flags]
+//	        keep result sets across commits; list, check, export or plot their change points
 //
 // # bpbench run
 //

@@ -54,6 +54,7 @@ func commands() []command {
 		{"report", "DIR [--baseline DIR] [--format svg|png]", "one-file report.html (and report.md) with the verdict, tables and charts", reportFlags},
 		{"tune", "--workload NAME | --cmd 'CMD {hwm}' --budget SIZE [flags]", "sweep the highWaterMark and recommend one that fits a memory budget", tuneFlags},
 		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", mergeFlags},
+		{"history", "[add DIR | check | export | plot] [--db PATH] [--benchmark GLOB] [--metric UNIT] [--format F] [flags]", "keep result sets across commits; list, check, export or plot their change points", historyFlags},
 	}
 }
 

@@ -162,6 +162,9 @@ func (h *History) Add(ctx context.Context, set *results.Set, meta Meta) (*Added,
 			return nil, h.writeError(err)
 		}
 	}
+	if err := ins.summaries(ctx, setID); err != nil {
+		return nil, h.writeError(err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, h.writeError(err)
 	}
@@ -194,6 +197,7 @@ type inserter struct {
 	machines   map[Machine]int64
 	benchmarks map[string]int64
 	units      map[string]int64
+	sums       map[int64]*summary // by machine id
 }
 
 func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
@@ -201,7 +205,7 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &inserter{tx: tx, insRun: s, machines: map[Machine]int64{}, benchmarks: map[string]int64{}, units: map[string]int64{}}, nil
+	return &inserter{tx: tx, insRun: s, machines: map[Machine]int64{}, benchmarks: map[string]int64{}, units: map[string]int64{}, sums: map[int64]*summary{}}, nil
 }
 
 func (in *inserter) close() { in.insRun.Close() }
@@ -242,9 +246,24 @@ func (in *inserter) run(ctx context.Context, setID int64, r *results.Run, m Mach
 		}
 		q.WriteString("(?, ?, ?)")
 		args = append(args, runID, uid, v.Value)
+		sum := in.sums[mid]
+		if sum == nil {
+			sum = newSummary()
+			in.sums[mid] = sum
+		}
+		sum.add(bid, uid, v.Value)
 	}
 	_, err = in.tx.ExecContext(ctx, q.String(), args...)
 	return err
+}
+
+// summaries writes the set's summaries of the runs stored (summary.go).
+func (in *inserter) summaries(ctx context.Context, setID int64) error {
+	frac := make(map[int64]bool, len(in.units))
+	for name, id := range in.units {
+		frac[id] = IsFraction(name)
+	}
+	return insertSummaries(ctx, in.tx, setID, in.sums, frac)
 }
 
 // benchName is a run's benchmark name as series show it: without the

@@ -188,6 +188,7 @@ type detector struct {
 	ref        float64
 	// scratch for E-divisive within one window
 	dist []float64
+	inv  []float64 // 1/k, see inverses
 }
 
 func newDetector(s *Series) *detector {
@@ -374,14 +375,17 @@ func (d *detector) window(start, end int, maxP float64) []int {
 	}
 	P := d.dist[:L*(L+1)]
 	z := d.z[start:end]
-	for j := range L {
+	for j, zj := range z {
 		row := P[j*(L+1) : (j+1)*(L+1)]
 		row[0] = 0
-		for t := range L {
-			row[t+1] = row[t] + math.Abs(z[j]-z[t])
+		row = row[1 : len(z)+1]
+		acc := 0.0
+		for t, zt := range z {
+			acc += math.Abs(zj - zt)
+			row[t] = acc
 		}
 	}
-	at := func(j, t int) float64 { return P[j*(L+1)+t] }
+	inv := d.inverses(L)
 
 	var cps []int // window-relative, sorted
 	for {
@@ -393,7 +397,7 @@ func (d *detector) window(start, end int, maxP float64) []int {
 				hi = cps[k]
 			}
 			if hi-lo > 1 {
-				if tau, q := candidate(at, lo, hi); q > bestQ {
+				if tau, q := candidate(P, L+1, inv, lo, hi); q > bestQ {
 					best, bestQ, bs, be = tau, q, lo, hi
 				}
 			}
@@ -417,31 +421,49 @@ func (d *detector) window(start, end int, maxP float64) []int {
 	return cps
 }
 
+// inverses returns 1/k for k in [0, n] (0 for k = 0), kept for the
+// next window.
+func (d *detector) inverses(n int) []float64 {
+	if len(d.inv) <= n {
+		d.inv = make([]float64, n+1)
+		for k := 1; k <= n; k++ {
+			d.inv[k] = 1 / float64(k)
+		}
+	}
+	return d.inv
+}
+
 // candidate returns the τ in (s, e) and its Q̂ = max over κ in (τ, e] of
 // Q(z[s:τ], z[τ:κ]), where for X of n points and Y of m,
 //
 //	Q = 2/(n+m)·Σ|x−y| − 2m/((n+m)(n−1))·Σ_{i<k}|x_i−x_k| − 2n/((n+m)(m−1))·Σ_{j<k}|y_j−y_k|
 //
-// (Matteson and James's Q̂ with α = 1), in O((e−s)²) from row prefix sums.
-func candidate(at func(j, t int) float64, s, e int) (int, float64) {
+// (Matteson and James's Q̂ with α = 1), in O((e−s)²) from the row prefix
+// sums P (row j at P[j*stride:], P[j*stride+t] = Σ_{i<t} |z_j − z_i|);
+// inv[k] is 1/k. The loop multiplies by inverses rather than dividing:
+// it is the inner loop of every window.
+func candidate(P []float64, stride int, inv []float64, s, e int) (int, float64) {
 	best, bestQ := -1, math.Inf(-1)
 	wx := 0.0 // Σ within [s, τ)
 	for tau := s + 1; tau < e; tau++ {
-		wx += at(tau-1, tau-1) - at(tau-1, s)
+		rowT := P[(tau-1)*stride:]
+		wx += rowT[tau-1] - rowT[s]
 		n := float64(tau - s)
+		cx := 0.0 // the X term's factor over n+m: 2m/(n−1)·wx = m·cx
+		if tau-s > 1 {
+			cx = 2 * inv[tau-s-1] * wx
+		}
 		b, wy := 0.0, 0.0
 		for kappa := tau + 1; kappa <= e; kappa++ {
-			j := kappa - 1
-			b += at(j, tau) - at(j, s)
-			wy += at(j, j) - at(j, tau)
+			row := P[(kappa-1)*stride:]
+			b += row[tau] - row[s]
+			wy += row[kappa-1] - row[tau]
 			m := float64(kappa - tau)
-			q := 2 / (n + m) * b
-			if n > 1 {
-				q -= 2 * m / ((n + m) * (n - 1)) * wx
+			q := 2*b - m*cx
+			if kappa-tau > 1 {
+				q -= 2 * n * inv[kappa-tau-1] * wy
 			}
-			if m > 1 {
-				q -= 2 * n / ((n + m) * (m - 1)) * wy
-			}
+			q *= inv[kappa-s]
 			if q > bestQ {
 				best, bestQ = tau, q
 			}

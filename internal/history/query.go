@@ -1,7 +1,6 @@
 package history
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -173,25 +172,12 @@ type catalog struct {
 
 // scan calls fn for every stored value that opts selects, in no
 // particular order, with the ids of its run, set, benchmark, machine and
-// unit. It returns the catalog to resolve them.
+// unit. It returns the catalog to resolve them. Query reads the sets'
+// summaries instead (summary.go); scan is for what needs every run.
 func (h *History) scan(ctx context.Context, opts QueryOptions, fn func(run, set, bench, machine, unit int64, v float64)) (*catalog, error) {
-	c := &catalog{}
-	var err error
-	if c.sets, err = h.sets(ctx, opts.Since); err != nil || len(c.sets) == 0 {
+	c, err := h.catalog(ctx, opts)
+	if err != nil || len(c.sets) == 0 {
 		return c, err
-	}
-	c.byID = make(map[int64]*setRow, len(c.sets))
-	for i := range c.sets {
-		c.byID[c.sets[i].id] = &c.sets[i]
-	}
-	if c.benches, err = h.names(ctx, "benchmarks", func(n string) bool { return opts.Benchmark == "" || Glob(opts.Benchmark, n) }); err != nil {
-		return nil, err
-	}
-	if c.units, err = h.names(ctx, "units", func(n string) bool { return opts.Units == nil || slices.Contains(opts.Units, n) }); err != nil {
-		return nil, err
-	}
-	if c.machines, c.fps, err = h.machines(ctx); err != nil {
-		return nil, err
 	}
 	if len(c.benches) == 0 || len(c.units) == 0 {
 		return c, nil
@@ -204,14 +190,8 @@ func (h *History) scan(ctx context.Context, opts QueryOptions, fn func(run, set,
 	var where []string
 	var args []any
 	if opts.Machine != "" {
-		var mid int64 = -1
-		for id, fp := range c.fps {
-			if fp == opts.Machine {
-				mid = id
-			}
-		}
 		where = append(where, `machine_id = ?`)
-		args = append(args, mid)
+		args = append(args, c.machineID(opts.Machine))
 	}
 	if !opts.Since.IsZero() {
 		where = append(where, `set_id IN (SELECT id FROM result_sets WHERE commit_time >= ?)`)
@@ -285,62 +265,6 @@ func (h *History) scan(ctx context.Context, opts QueryOptions, fn func(run, set,
 		fn(id, r.set, r.bench, r.machine, unit, v)
 	}
 	return c, h.readError(vrows.Err())
-}
-
-// Query returns the series opts selects, sorted by benchmark, unit and
-// machine fingerprint.
-func (h *History) Query(ctx context.Context, opts QueryOptions) ([]Series, error) {
-	type key struct{ bench, machine, unit int64 }
-	index := map[key]*Series{}
-	c, err := h.scan(ctx, opts, func(_, set, bench, machine, unit int64, v float64) {
-		k := key{bench, machine, unit}
-		s := index[k]
-		if s == nil {
-			s = &Series{}
-			index[k] = s
-		}
-		// Values come run by run, so a set's values mostly follow each
-		// other; the points of a set split apart are merged below.
-		if n := len(s.Points); n == 0 || s.Points[n-1].SetID != set {
-			s.Points = append(s.Points, Point{SetID: set})
-		}
-		p := &s.Points[len(s.Points)-1]
-		p.Values = append(p.Values, v)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Series, 0, len(index))
-	for k, s := range index {
-		s.SeriesKey = SeriesKey{Benchmark: c.benches[k.bench], Unit: c.units[k.unit], Machine: c.fps[k.machine]}
-		s.Machine = c.machines[k.machine]
-		slices.SortStableFunc(s.Points, func(a, b Point) int { return c.byID[a.SetID].pos - c.byID[b.SetID].pos })
-		merged := s.Points[:0]
-		for _, p := range s.Points {
-			if n := len(merged); n > 0 && merged[n-1].SetID == p.SetID {
-				merged[n-1].Values = append(merged[n-1].Values, p.Values...)
-				continue
-			}
-			merged = append(merged, p)
-		}
-		s.Points = merged
-		frac := IsFraction(s.Unit)
-		for i := range s.Points {
-			p := &s.Points[i]
-			set := c.byID[p.SetID]
-			p.Commit, p.CommitTime, p.Branch = set.commit, set.time, set.branch
-			if frac {
-				p.Value = mean(p.Values)
-			} else {
-				p.Value = median(p.Values)
-			}
-		}
-		out = append(out, *s)
-	}
-	slices.SortFunc(out, func(a, b Series) int {
-		return cmp.Or(cmp.Compare(a.Benchmark, b.Benchmark), cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.SeriesKey.Machine, b.SeriesKey.Machine))
-	})
-	return out, nil
 }
 
 func idList(m map[int64]string) string {

@@ -121,6 +121,10 @@ func buildScale(path string) error {
 			return err
 		}
 	}
+	// The summaries, as the migration to schema 2 computes them.
+	if err := fillSummaries(ctx, tx); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -174,7 +178,7 @@ func BenchmarkAddCommit(b *testing.B) {
 	if _, err := h.db.Exec(`DELETE FROM run_values WHERE run_id IN (SELECT id FROM runs WHERE set_id > ?)`, scaleCommits); err != nil {
 		b.Fatal(err)
 	}
-	for _, q := range []string{`DELETE FROM runs WHERE set_id > ?`, `DELETE FROM result_sets WHERE id > ?`} {
+	for _, q := range []string{`DELETE FROM runs WHERE set_id > ?`, `DELETE FROM set_summaries WHERE set_id > ?`, `DELETE FROM result_sets WHERE id > ?`} {
 		if _, err := h.db.Exec(q, scaleCommits); err != nil {
 			b.Fatal(err)
 		}

@@ -19,13 +19,20 @@ const DefaultPath = "bpbench-history.db"
 
 // SchemaVersion is the schema this package writes. A file at an older
 // version is migrated by Open; a file at a newer one is refused.
-const SchemaVersion = 1
+const SchemaVersion = 2
+
+// A migration brings a file from one version to the next: its statements,
+// then fill (when not nil) for what SQL alone cannot compute.
+type migration struct {
+	stmts []string
+	fill  func(ctx context.Context, tx *sql.Tx) error
+}
 
 // migrations[i] brings a file from version i to version i+1. Each step runs
 // in one transaction together with the version it records. Statements are
 // plain SQL (see the package doc for what PostgreSQL would change).
-var migrations = [][]string{
-	{ // 0 → 1
+var migrations = []migration{
+	{stmts: []string{ // 0 → 1
 		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
 		`INSERT INTO schema_version (version) VALUES (0)`,
 		`CREATE TABLE machines (
@@ -73,7 +80,17 @@ var migrations = [][]string{
 			value DOUBLE PRECISION NOT NULL,
 			PRIMARY KEY (run_id, unit_id)
 		)`,
-	},
+	}},
+	// 1 → 2: a summary per result set and machine, so that reading series
+	// does not go through every value row (see summary.go).
+	{stmts: []string{
+		`CREATE TABLE set_summaries (
+			set_id INTEGER NOT NULL REFERENCES result_sets (id),
+			machine_id INTEGER NOT NULL REFERENCES machines (id),
+			summary BLOB NOT NULL,
+			PRIMARY KEY (set_id, machine_id)
+		)`,
+	}, fill: fillSummaries},
 }
 
 // History is an open history file. Its methods may be called from several
@@ -250,8 +267,14 @@ func (h *History) migrate(ctx context.Context, v int) error {
 		return fmt.Errorf("cannot update history %s: %w", h.path, err)
 	}
 	defer tx.Rollback()
-	for _, stmt := range migrations[v] {
+	m := migrations[v]
+	for _, stmt := range m.stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("cannot update history %s to schema version %d: %w", h.path, v+1, err)
+		}
+	}
+	if m.fill != nil {
+		if err := m.fill(ctx, tx); err != nil {
 			return fmt.Errorf("cannot update history %s to schema version %d: %w", h.path, v+1, err)
 		}
 	}
