@@ -41,6 +41,10 @@ type Comparison struct {
 	Columns []string `json:"columns"` // column labels; the first is the reference
 	Alpha   float64  `json:"alpha"`
 	Tables  []*Table `json:"tables"`
+	// Warnings say why the columns are not comparable (Incomparable):
+	// compare shows such a comparison, with the warnings, where the gate
+	// refuses it.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Table is one unit's rows.
@@ -108,6 +112,7 @@ type column struct {
 
 // CompareInputs compares new with old, benchmark by benchmark, one column
 // per input. An input measured with --baseline-bin counts by its head side.
+// Inputs capped differently are compared, with Warnings saying how.
 func CompareInputs(old, new *Input, opts Options) (*Comparison, error) {
 	old, new = old.Candidate(), new.Candidate()
 	units := old.Units
@@ -121,7 +126,11 @@ func CompareInputs(old, new *Input, opts Options) (*Comparison, error) {
 		return nil, err
 	}
 	cols := []column{{old.Label, old.Results}, {new.Label, new.Results}}
-	return compare("input", cols, units, nil, opts)
+	cmp, err := compare("input", cols, units, nil, opts)
+	if cmp != nil {
+		cmp.Warnings = Incomparable(old, new)
+	}
+	return cmp, err
 }
 
 // checkUnits refuses a benchmark that both inputs have but in units that

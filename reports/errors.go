@@ -16,8 +16,12 @@ var (
 	// ErrNothingMeasured: every run of an input was interrupted, or a
 	// sweep has no measured run.
 	ErrNothingMeasured = errors.New("reports: nothing measured")
-	// ErrIncomparable: two inputs have no benchmark or no unit in common.
+	// ErrIncomparable: two inputs have no benchmark or no unit in common,
+	// or were capped differently (see Incomparable).
 	ErrIncomparable = errors.New("reports: inputs cannot be compared")
+	// ErrDuplicateRun: an output folder's runs.json holds one run twice
+	// (the same benchmark, side and repetition, or the same id).
+	ErrDuplicateRun = errors.New("reports: a run is in the input twice")
 	// ErrBadOption: a setting is out of range or names what the results
 	// do not have (a format, a threshold, a budget, a margin, an hwm).
 	ErrBadOption = errors.New("reports: bad option")

@@ -70,6 +70,10 @@ type GateOptions struct {
 	Thresholds map[string]float64
 	// Growth bounds the memory growth of drain-aware runs; zero = DefaultGrowth.
 	Growth Growth
+	// AllowMixed gates inputs that Incomparable says were capped
+	// differently, with each difference a warning in the verdict; false
+	// refuses them (ErrIncomparable).
+	AllowMixed bool
 }
 
 func (o GateOptions) threshold(unit string) (float64, bool) {
@@ -113,6 +117,7 @@ type Verdict struct {
 	Base, Head string
 	Regressed  bool
 	Findings   []Finding // why it regressed, in table order
+	Warnings   []string  // why the sides are not comparable, gated anyway with AllowMixed
 	Notes      []string  // what could not be judged as usual, and why
 	OnlyBase   []string  // benchmarks the candidate no longer has
 	OnlyHead   []string  // benchmarks new in the candidate
@@ -124,9 +129,16 @@ type Verdict struct {
 // than its threshold and significant at opts' alpha (or, with too few runs
 // for the test, worse by more than the threshold); an outcome that got
 // worse in any run; a drain-aware run whose memory is no longer flat; a
-// drain-aware run that buffered more than backpressure promises.
+// drain-aware run that buffered more than backpressure promises. Inputs
+// capped differently (Incomparable) are refused, ErrIncomparable, unless
+// opts.AllowMixed.
 func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	base, head = base.Candidate(), head.Candidate()
+	mixed := Incomparable(base, head)
+	if len(mixed) > 0 && !opts.AllowMixed {
+		return nil, errorf(ErrIncomparable, "cannot gate %s against %s: %s; or pass --allow-mixed to gate them anyway, with a warning in the verdict",
+			head.Label, base.Label, strings.Join(mixed, "; "))
+	}
 	cmp, err := CompareInputs(base, head, opts.Options)
 	if err != nil {
 		return nil, err
@@ -144,7 +156,8 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 			return nil, errorf(ErrBadOption, "--threshold %s: no such unit in these results; the units are %s", unit, strings.Join(units, ", "))
 		}
 	}
-	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp}
+	cmp.Warnings = nil // the verdict's own, above its findings
+	v := &Verdict{Base: base.Label, Head: head.Label, Comparison: cmp, Warnings: mixed}
 	fail := func(f Finding) { v.Findings = append(v.Findings, f) }
 
 	// Which benchmarks are on each side.

@@ -24,7 +24,8 @@ type Input struct {
 
 // Load reads path: an output folder (its runs.json and samples; its
 // benchmark lines are derived from the runs, as results.txt is), or a
-// file in Go benchmark format. Errors name the file and the fix.
+// file in Go benchmark format. Errors name the file and the fix; a folder
+// whose runs.json holds one run twice is refused (ErrDuplicateRun).
 func Load(path string) (*Input, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -34,6 +35,9 @@ func Load(path string) (*Input, error) {
 	if fi.IsDir() {
 		set, err := results.ReadDir(path)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkDuplicates(path, set); err != nil {
 			return nil, err
 		}
 		in.Set = set

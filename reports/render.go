@@ -116,8 +116,17 @@ func deltaText(unit string, r *Row, i int) string {
 	return d.String()
 }
 
-// WriteText writes the comparison as aligned text tables, one per unit.
+// mixedCompare heads each of Comparison.Warnings.
+const mixedCompare = "not comparable, compared anyway"
+
+// WriteText writes the comparison as aligned text tables, one per unit,
+// after its warnings.
 func (c *Comparison) WriteText(w io.Writer) error {
+	for _, m := range c.Warnings {
+		if _, err := fmt.Fprintf(w, "WARNING: %s: %s\n\n", mixedCompare, m); err != nil {
+			return err
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for ti, t := range c.Tables {
 		if ti > 0 {
@@ -165,6 +174,9 @@ func (c *Comparison) writeLegend(w io.Writer) error {
 // WriteMarkdown writes one GitHub-flavoured table per unit.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
+	for _, m := range c.Warnings {
+		fmt.Fprintf(&b, "> ⚠️ **Warning: %s:** %s\n\n", mixedCompare, EscapeMarkdown(m))
+	}
 	for _, t := range c.Tables {
 		title := "`" + t.Unit + "`"
 		if bw := betterWord(t.Better); bw != "" {

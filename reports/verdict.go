@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// mixedWarning heads each of Verdict.Warnings.
+const mixedWarning = "not comparable, gated anyway (--allow-mixed)"
+
 // Headline is the verdict in one line.
 func (v *Verdict) Headline() string {
 	if v.Regressed {
@@ -24,6 +27,9 @@ func (v *Verdict) Headline() string {
 func (v *Verdict) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", v.Headline())
+	for _, w := range v.Warnings {
+		fmt.Fprintf(&b, "  WARNING: %s: %s\n", mixedWarning, w)
+	}
 	for _, f := range v.Findings {
 		fmt.Fprintf(&b, "  FAIL %s: %s\n", f.Bench, f.Message)
 	}
@@ -62,6 +68,9 @@ func (v *Verdict) WriteMarkdown(w io.Writer) error {
 		icon = "❌"
 	}
 	fmt.Fprintf(&b, "### %s bpbench gate: %s\n\n", icon, EscapeMarkdown(v.Headline()))
+	for _, w := range v.Warnings {
+		fmt.Fprintf(&b, "> ⚠️ **Warning: %s:** %s\n\n", mixedWarning, EscapeMarkdown(w))
+	}
 	if len(v.Findings) > 0 {
 		b.WriteString("| benchmark | check | why |\n|:--|:--|:--|\n")
 		for _, f := range v.Findings {
@@ -91,12 +100,13 @@ func (v *Verdict) WriteJSON(w io.Writer) error {
 		Headline   string      `json:"headline"`
 		Base       string      `json:"base"`
 		Head       string      `json:"head"`
+		Warnings   []string    `json:"warnings"`
 		Findings   []Finding   `json:"findings"`
 		Notes      []string    `json:"notes"`
 		OnlyBase   []string    `json:"only_in_base"`
 		OnlyHead   []string    `json:"only_in_head"`
 		Comparison *Comparison `json:"comparison"`
-	}{v.Regressed, v.Headline(), v.Base, v.Head, orEmpty(v.Findings), orEmpty(v.Notes), orEmpty(v.OnlyBase), orEmpty(v.OnlyHead), v.Comparison})
+	}{v.Regressed, v.Headline(), v.Base, v.Head, orEmpty(v.Warnings), orEmpty(v.Findings), orEmpty(v.Notes), orEmpty(v.OnlyBase), orEmpty(v.OnlyHead), v.Comparison})
 }
 
 func orEmpty[T any](s []T) []T {

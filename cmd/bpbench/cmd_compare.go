@@ -44,6 +44,12 @@ func cmdCompare(e *env, pos []string, format string, alpha float64) int {
 	if err != nil {
 		return usageError(e, "compare", err)
 	}
+	if format == reports.FormatCSV {
+		// CSV has no place for them; the other formats carry them.
+		for _, w := range cmp.Warnings {
+			fmt.Fprintf(e.stderr, "bpbench compare: warning: not comparable, compared anyway: %s\n", w)
+		}
+	}
 	if err := cmp.Write(e.stdout, format); err != nil {
 		fmt.Fprintf(e.stderr, "bpbench compare: %v\n", err)
 		return exitFailed

@@ -22,6 +22,7 @@ func gateFlags(fs *flag.FlagSet) verb {
 	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
 	summary := fs.String("summary", "", "also write the verdict as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
 	var opts reports.GateOptions
+	fs.BoolVar(&opts.AllowMixed, "allow-mixed", false, "gate sides capped differently (cap mechanism, --memlimit, --hard-limit, or uncapped against capped) anyway, with a warning in the verdict; without it such sides are refused (exit 2)")
 	fs.Var(thresholdFlags{&opts}, "threshold", "how much worse a unit may get, e.g. peak-RSS-B=10% (repeatable; defaults: "+reports.DefaultThresholdsText()+")")
 	return func(_ context.Context, e *env, pos []string) int {
 		var err error

@@ -28,6 +28,9 @@ type Options struct {
 	CountHelp string // --count's help; "" says what the gate needs
 	Warmup    bool   // a --warmup flag (default true); without it every cell warms up
 	Shard     bool   // a --shard flag
+	// MachineRoot is the folder Config reads the machine's memory below
+	// (ReadMachineMemory's root); "" is "/". Tests give a fixture.
+	MachineRoot string
 }
 
 // Flags are the cap flags defined on a flag set.
@@ -37,11 +40,12 @@ type Flags struct {
 	interval, timeout *time.Duration
 	warmup            *bool
 	shard             *string
+	machineRoot       string
 }
 
 // Add defines the cap flags on fs.
 func Add(fs *flag.FlagSet, o Options) *Flags {
-	f := &Flags{}
+	f := &Flags{machineRoot: o.MachineRoot}
 	count := max(o.Count, 1)
 	help := o.CountHelp
 	if help == "" {
@@ -49,7 +53,7 @@ func Add(fs *flag.FlagSet, o Options) *Flags {
 	}
 	f.count = fs.Int("count", count, help)
 	f.memlimit = fs.String("memlimit", DefaultMemLimit, "GOMEMLIMIT for each child (node: --max-old-space-size); 0 sets none, and then no hard cap unless --hard-limit")
-	f.hard = fs.String("hard-limit", "", fmt.Sprintf("RSS at which the watchdog kills a child and records oom (default %g × memlimit)", harness.HardLimitFactor))
+	f.hard = fs.String("hard-limit", "", fmt.Sprintf("the hard cap: memory at which a child is killed and recorded oom (default %g × memlimit); at most the machine's memory", harness.HardLimitFactor))
 	f.interval = fs.Duration("interval", harness.DefaultInterval, "sampling interval")
 	f.timeout = fs.Duration("timeout", DefaultTimeout, "per-run time limit (outcome timeout); 0 for none")
 	if o.Warmup {
@@ -64,7 +68,8 @@ func Add(fs *flag.FlagSet, o Options) *Flags {
 // Config returns the harness.Config the flags ask for, validated: every
 // field Config.Validate checks, plus what the command line asks more of
 // (a count of 1 or more, a positive interval, a --hard-limit above zero
-// when given). Cells and the rest are the caller's.
+// when given, and a hard cap this machine can reach: see CheckMachine).
+// Cells and the rest are the caller's.
 func (f *Flags) Config() (harness.Config, error) {
 	var cfg harness.Config
 	var err error
@@ -95,7 +100,50 @@ func (f *Flags) Config() (harness.Config, error) {
 			return cfg, cli.Errorf("--shard %q: bad shard: write I/N with 0 <= I < N, e.g. 0/3", *f.shard)
 		}
 	}
-	return cfg, Check(cfg)
+	if err := Check(cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, CheckMachine(cfg, f.machineRoot)
+}
+
+// ErrCapAboveMachine is wrapped by CheckMachine's refusal.
+var ErrCapAboveMachine = errors.New("the hard cap is above the machine's memory")
+
+// CheckMachine refuses a cfg whose hard cap — cfg.HardLimit, or
+// harness.HardLimitFactor × MemLimit when that is zero — is above the
+// memory this machine gives bpbench (ReadMachineMemory below root): such a
+// cap never fires, the kernel runs out of memory first, and every run would
+// be recorded as measured under a cap it never had. The refusal is a
+// *cli.UsageError wrapping ErrCapAboveMachine that names the flag to
+// change: --hard-limit when it was given, else --memlimit. A cfg with no
+// cap (MemLimit and HardLimit zero) passes, as does any cfg when the
+// machine's memory cannot be read (outside Linux).
+func CheckMachine(cfg harness.Config, root string) error {
+	hard := cfg.HardLimit
+	if hard == 0 {
+		hard = int64(harness.HardLimitFactor * float64(cfg.MemLimit))
+	}
+	if hard == 0 {
+		return nil
+	}
+	m, err := ReadMachineMemory(root)
+	if err != nil || m.Bytes == 0 || hard <= m.Bytes {
+		return nil
+	}
+	const why = "a cap that cannot fire is not a cap, and every run would be recorded as capped"
+	var msg string
+	switch {
+	case cfg.HardLimit > 0:
+		msg = fmt.Sprintf("--hard-limit %s is above the memory this machine gives bpbench (%s): %s; give a --hard-limit of at most %s, or --memlimit 0 without --hard-limit to measure without a cap",
+			size.Format(cfg.HardLimit), m, why, size.Human(m.Bytes))
+	case cfg.MemLimit > m.Bytes:
+		msg = fmt.Sprintf("--memlimit %s is above the memory this machine gives bpbench (%s): %s; give a --memlimit below %s, or --memlimit 0 to measure without a cap",
+			size.Format(cfg.MemLimit), m, why, size.Human(m.Bytes))
+	default:
+		msg = fmt.Sprintf("--memlimit %s: its hard limit, %s (%g × memlimit), is above the memory this machine gives bpbench (%s): %s; give a --hard-limit of at most %s explicitly, or a lower --memlimit",
+			size.Format(cfg.MemLimit), size.Human(hard), harness.HardLimitFactor, m, why, size.Human(m.Bytes))
+	}
+	return &cli.UsageError{Msg: msg, Err: ErrCapAboveMachine}
 }
 
 // Check is cfg.Validate, its refusal rendered as the flag that set the
