@@ -63,6 +63,7 @@ func plotFlags(fs *flag.FlagSet) verb {
 func reportFlags(fs *flag.FlagSet) verb {
 	baseline := fs.String("baseline", "", "an earlier output folder (or results file): the report opens with the gate's verdict against it")
 	format := fs.String("format", chart.SVG, "format of the chart files in DIR/plots (report.html always inlines SVG)")
+	allowMixed := fs.Bool("allow-mixed", false, "open with the gate's verdict even when the sides were capped differently (the verdict carries a warning)")
 	return func(_ context.Context, e *env, pos []string) int {
 		var err error
 		if len(pos) != 1 {
@@ -76,6 +77,7 @@ func reportFlags(fs *flag.FlagSet) verb {
 			return usageError(e, "report", err)
 		}
 		opts := page.Options{Format: *format}
+		opts.Gate.AllowMixed = *allowMixed
 		if *baseline != "" {
 			if opts.Baseline, err = reports.Load(*baseline); err != nil {
 				return usageError(e, "report", err)
@@ -92,12 +94,12 @@ func reportFlags(fs *flag.FlagSet) verb {
 }
 
 // writeError reports a failure to write into an output folder: exit 2 when
-// the folder holds files bpbench did not write or a symbolic link (the
-// user must choose), else 1, the manual's code for a folder that could not
+// the folder holds files bpbench did not write or a symbolic link, or the
+// sides cannot be compared (the user must choose), else 1, the manual's code for a folder that could not
 // be written.
 func writeError(e *env, verb string, err error) int {
 	var notOwned *results.NotOwnedError
-	if errors.As(err, &notOwned) {
+	if errors.As(err, &notOwned) || errors.Is(err, reports.ErrIncomparable) {
 		return usageError(e, verb, err)
 	}
 	fmt.Fprintf(e.stderr, "bpbench %s: %v\n", verb, err)
