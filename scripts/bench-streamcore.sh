@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# streamcore's speed and memory targets live in its benchmarks: the seed's
+# streamcore's speed and memory targets live in its benchmarks: the backpressure guide's
 # drain-aware million-line writer next to a bufio.Writer loop writing the same
 # lines, to a file and to /dev/null. Writes streamcore-bench.txt and prints
 # benchstat's summary when benchstat is installed.

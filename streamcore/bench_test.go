@@ -24,7 +24,7 @@ func benchLine(i int) []byte {
 	return append(b, '\n')
 }
 
-// drainAwareWrite is the seed's writeChunks in Go: write until false, wait
+// drainAwareWrite is the backpressure guide's writeChunks in Go: write until false, wait
 // for drain, then End and wait for close. write writes line i and returns
 // Write's result.
 func drainAwareWrite(ctx context.Context, w *streamcore.Writable[[]byte], n int, write func(i int) bool) error {
@@ -88,7 +88,7 @@ func bufioWrite(f *os.File, n int) error {
 	return f.Close()
 }
 
-// BenchmarkMillionLineWriter runs the seed's drain-aware million-line writer
+// BenchmarkMillionLineWriter runs the backpressure guide's drain-aware million-line writer
 // on streamcore next to a plain bufio.Writer loop writing the same lines,
 // to a file and to /dev/null. Targets (issue 8): the drain-aware writer
 // (impl=streamcore-bytes) at most 1.5x bufio's time; no allocation per line

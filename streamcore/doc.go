@@ -13,7 +13,7 @@
 // without bound when the sink is slower than the producer. The sink runs on
 // a goroutine the stream owns, so this happens in Go exactly as in Node.
 //
-// # The seed's writeChunks loop
+// # The backpressure guide's writeChunks loop
 //
 // The Go way blocks on WaitDrain. Write copies the line, so one buffer
 // serves every line and nothing is allocated per write:
@@ -59,7 +59,7 @@
 // []byte sink) copies each write into 64 KiB slabs it owns and reuses once
 // the sink has returned from them, and its producer takes no lock for most
 // writes: it appends to its slab and hands what it wrote to the stream's
-// goroutine in batches. This brings the seed's million-line writer within
+// goroutine in batches. This brings the backpressure guide's million-line writer within
 // about 1.5x of a bufio.Writer loop (see BenchmarkMillionLineWriter), with
 // the same backpressure: Write returns false exactly when the buffered length
 // reaches the highWaterMark, drain comes when it is empty again, and a

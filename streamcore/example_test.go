@@ -12,7 +12,7 @@ import (
 	"github.com/bpbench/bpbench/streamcore"
 )
 
-// The seed's drain-aware writer, the Go way: block on WaitDrain when Write
+// The backpressure guide's drain-aware writer, the Go way: block on WaitDrain when Write
 // returns false. Write copies the line, so one buffer serves them all.
 func ExampleWritable_WaitDrain() {
 	ctx := context.Background()
@@ -40,7 +40,7 @@ func ExampleWritable_WaitDrain() {
 	// Output: 100000 lines; peak buffered within hwm+chunk: true
 }
 
-// The seed's writeChunks, the Node way: write until false, then OnceDrain.
+// The backpressure guide's writeChunks, the Node way: write until false, then OnceDrain.
 func ExampleWritable_OnceDrain() {
 	var out bytes.Buffer
 	w, _ := streamcore.NewWritable[[]byte](streamcore.NewWriterSink(&out), streamcore.WritableOptions{})

@@ -60,7 +60,7 @@ type WritableOptions struct {
 	// Cooperative schedules the sink as Node's single event loop does: it
 	// runs only while a producer waits (WaitDrain, End, Close, Destroy), never
 	// alongside a producer that keeps writing. A producer that ignores false
-	// then starves the sink and buffers everything, as the seed's tight loop
+	// then starves the sink and buffers everything, as the backpressure guide's tight loop
 	// does in Node; one that waits for drain lets the sink take whole
 	// batches. Producers that wait with Drain or OnceDrain instead of
 	// WaitDrain do not run the sink: use WaitDrain.
@@ -792,7 +792,7 @@ func (w *Writable[T]) teardown() {
 // because both run on one thread. In Go the stream's goroutine may drain
 // between a Write returning false and the call to OnceDrain, so if no drain
 // is due (no write returned false since the last drain) fn is called at
-// once, on the stream's goroutine. The seed's loop — write until false, then
+// once, on the stream's goroutine. The backpressure guide's loop — write until false, then
 // OnceDrain(next) — therefore never stalls.
 func (w *Writable[T]) OnceDrain(fn func()) {
 	w.mu.Lock()

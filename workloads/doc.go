@@ -1,4 +1,4 @@
-// Package workloads holds bpbench's named workloads: the seeds' examples,
+// Package workloads holds bpbench's named workloads: the examples of the backpressure guide,
 // each as a pair of variants that share everything but the backpressure
 // handling (drain: honour write()'s false and wait for drain; naive:
 // ignore it), in an explicit registry (All), and their selection (Select)
@@ -8,28 +8,28 @@
 // so every workload states its model: what makes the sink slower. Each
 // workload's Model field says it, and bpbench list prints it:
 //
-//   - million-line-writer: 1,000,000 "line i" to a file (the seed's
+//   - million-line-writer: 1,000,000 "line i" to a file (the backpressure guide's
 //     write-with-backpressure.js). The drain variant's file holds exactly
-//     line 0 … line 999999. Its third variant, drain-on, is the seed's last
+//     line 0 … line 999999. Its third variant, drain-on, is the backpressure guide's last
 //     rule broken ("attach drain with once, not on"): a persistent drain
 //     listener attached at every stall, so listeners pile up (doubling at
 //     every drain) and each drain re-enters the write loop once per
 //     listener. Measured with bpbench workload on the 2-core development
 //     machine (2026-11-23, load average 3): drain 0.13s and 11MiB peak RSS;
 //     drain-on 0.45s, 44MiB, 20 drains, 876,868 listeners at the end and
-//     4.1MiB buffered at the peak (drain: 64KiB). Node itself on the seed's
+//     4.1MiB buffered at the peak (drain: 64KiB). Node itself on the backpressure guide's
 //     script with on instead of once: 2.5s and 240MiB against 0.9s and 76MiB.
 //   - tight-loop-5m: 5,000,000 lines to /dev/null with a system call per
-//     chunk (the seed's ignore-backpressure.js).
+//     chunk (the backpressure guide's ignore-backpressure.js).
 //   - gzip-pipeline: a generated access log through read → gzip → write;
 //     drain is Pipeline.
 //   - slow-consumer: a file read at memory speed into a throttled sink.
-//   - node/write-with-backpressure, node/ignore-backpressure: the seeds'
-//     Node scripts themselves, run by node when it is on PATH.
+//   - node/write-with-backpressure, node/ignore-backpressure: the backpressure
+//     guide's Node scripts themselves, run by node when it is on PATH.
 //
 // # What the tight loop does in Go
 //
-// In Node the seed's loop dies under --max-old-space-size=128 because the
+// In Node the backpressure guide's loop dies under --max-old-space-size=128 because the
 // loop never yields, so nothing drains until it ends. The Go workload
 // models that event loop with a Cooperative stream: its sink runs only
 // while a producer waits in WaitDrain (or the stream ends). The drain

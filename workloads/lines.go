@@ -73,11 +73,11 @@ func sinkPath(p Params) string {
 	return p.Sink
 }
 
-// runTightLoop is the seed's ignore-backpressure.js in Go: a new string
+// runTightLoop is the backpressure guide's ignore-backpressure.js in Go: a new string
 // per line (the template literal), written to a Cooperative stream over a
 // file (Node's event loop: the sink runs only while the producer waits).
 // The drain variant waits whenever Write returns false; the naive one is
-// the seed's for loop.
+// the backpressure guide's for loop.
 func runTightLoop(ctx context.Context, env *Env) error {
 	f, err := os.OpenFile(sinkPath(env.Params), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
@@ -172,9 +172,9 @@ func (s *stringFileSink) WriteBatch(_ context.Context, cs []string) error {
 }
 
 // writeLines writes Params.Lines lines to w. The drain variant is the
-// seed's writeChunks: write while Write returns true, then wait for drain.
-// The naive variant is the seed's for loop. Both end the stream and wait
-// until everything reached the sink and the file is closed.
+// backpressure guide's writeChunks: write while Write returns true, then
+// wait for drain. The naive variant is the guide's for loop. Both end the
+// stream and wait until everything reached the sink and the file is closed.
 func writeLines(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) error {
 	env.track(w.Stats)
 	n := env.Params.Lines
@@ -195,7 +195,7 @@ func writeLines(ctx context.Context, env *Env, w *streamcore.Writable[[]byte]) e
 	return w.Close()
 }
 
-// writeLinesOnDrain is the seed's writeChunks with the mistake its last rule
+// writeLinesOnDrain is the backpressure guide's writeChunks with the mistake its last rule
 // warns about ("attach drain with once, not on"): at every stall it attaches
 // a persistent drain listener (Writable.OnDrain, Node's on('drain')). The
 // listeners pile up, one more per stall, and every drain calls each of them,

@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// The seed's Node scripts, shipped with bpbench: the article's
+// The backpressure guide's Node scripts, shipped with bpbench: the article's
 // write-with-backpressure.js and ignore-backpressure.js.
 var (
 	//go:embed node/write-with-backpressure.js
@@ -20,14 +20,14 @@ var (
 
 // ErrNoNode is returned by a Node workload's Command when node is not on
 // PATH; the harness skips the workload with a note.
-var ErrNoNode = fmt.Errorf("node is not on PATH: the node/* workloads are skipped (install Node.js to run the seeds' scripts side by side)")
+var ErrNoNode = fmt.Errorf("node is not on PATH: the node/* workloads are skipped (install Node.js to run the backpressure guide's Node scripts side by side)")
 
 func nodeWriteWithBackpressure() *Workload {
 	return &Workload{
 		Name:     "node/write-with-backpressure",
 		Bench:    "Node/WriteWithBackpressure",
 		Seed:     "write-with-backpressure.js, run by node itself",
-		Model:    "the seed's script under node --max-old-space-size=<memlimit>; heap and the streams' buffered bytes come from the probe bpbench preloads into node",
+		Model:    "the backpressure guide's script under node --max-old-space-size=<memlimit>; heap and the streams' buffered bytes come from the probe bpbench preloads into node",
 		Variants: []Variant{Drain},
 		Uses:     []string{PLines},
 		Defaults: Params{Lines: 1_000_000, Sink: "big-output.txt"},
@@ -42,7 +42,7 @@ func nodeIgnoreBackpressure() *Workload {
 		Name:     "node/ignore-backpressure",
 		Bench:    "Node/IgnoreBackpressure",
 		Seed:     "ignore-backpressure.js, run by node itself",
-		Model:    "the seed's script under node --max-old-space-size=<memlimit>: the tight loop starves the event loop, so every line is buffered until it ends; the preloaded probe reports from a worker thread while the loop runs",
+		Model:    "the backpressure guide's script under node --max-old-space-size=<memlimit>: the tight loop starves the event loop, so every line is buffered until it ends; the preloaded probe reports from a worker thread while the loop runs",
 		Variants: []Variant{Naive},
 		Uses:     []string{PLines},
 		Defaults: Params{Lines: 5_000_000, Sink: os.DevNull},
@@ -53,7 +53,7 @@ func nodeIgnoreBackpressure() *Workload {
 }
 
 // nodeCommand writes the script to a bpbench folder in the system temp
-// folder and returns node's argv, with the heap capped like the seed's
+// folder and returns node's argv, with the heap capped like the backpressure guide's
 // --max-old-space-size=128.
 func nodeCommand(name string, script []byte, sink string, lines int, memlimit int64) ([]string, error) {
 	node, err := exec.LookPath("node")

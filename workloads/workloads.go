@@ -14,7 +14,7 @@ import (
 // Variant is how a workload's producer treats backpressure.
 type Variant string
 
-// The two variants every paired workload has, and the mistake the seed's
+// The two variants every paired workload has, and the mistake the backpressure guide's
 // last rule warns about, which million-line-writer also has.
 const (
 	Drain Variant = "drain" // honours write()'s false and waits for drain
@@ -183,13 +183,13 @@ func (e *Env) track(stats func() streamcore.Stats) {
 	}
 }
 
-// Workload is one entry of the registry: a seed's example with a drain and
+// Workload is one entry of the registry: an example of the backpressure guide with a drain and
 // a naive variant, run in this process (Run) or, for the Node scripts, as
 // an external command (Command).
 type Workload struct {
 	Name     string    // registry name, e.g. "million-line-writer"
 	Bench    string    // benchmark name stem, e.g. "MillionLineWriter"
-	Seed     string    // the seed example it reproduces
+	Seed     string    // the example of the backpressure guide it reproduces
 	Model    string    // what makes the sink slower than the producer
 	Variants []Variant // variants it has
 	Uses     []string  // parameters that apply, in benchmark-name order

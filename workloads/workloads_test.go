@@ -46,7 +46,7 @@ func runIn(t *testing.T, dir, name string, v Variant, p Params) streamcore.Stats
 	return sum
 }
 
-// The seed's promise: the drain variant writes exactly line 0 … line 999999.
+// The backpressure guide's promise: the drain variant writes exactly line 0 … line 999999.
 func TestMillionLineWriterDrainWritesExactLines(t *testing.T) {
 	dir := t.TempDir()
 	s := runIn(t, dir, "million-line-writer", Drain, Params{})
@@ -184,7 +184,7 @@ func TestRegistry(t *testing.T) {
 	}
 	w, _ := Lookup("tight-loop-5m")
 	if w.Defaults.Lines != 5_000_000 {
-		t.Errorf("tight-loop-5m defaults to %d lines, want the seed's 5000000", w.Defaults.Lines)
+		t.Errorf("tight-loop-5m defaults to %d lines, want the backpressure guide's 5000000", w.Defaults.Lines)
 	}
 	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "bpbench list") {
 		t.Errorf("Lookup(nope) = %v; want an error pointing at bpbench list", err)
@@ -236,9 +236,9 @@ func TestNodeCommand(t *testing.T) {
 	if err != nil || string(script) != string(ignoreBackpressureJS) {
 		t.Errorf("script not written: %v", err)
 	}
-	// The shipped copies are the seed's scripts: the loop the article shows.
+	// The shipped copies are the backpressure guide's scripts: the loop the article shows.
 	if !strings.Contains(string(ignoreBackpressureJS), "for (let i = 0; i < n; i++) dest.write(`line ${i}\\n`);") {
-		t.Errorf("ignore-backpressure.js is not the seed's tight loop:\n%s", ignoreBackpressureJS)
+		t.Errorf("ignore-backpressure.js is not the backpressure guide's tight loop:\n%s", ignoreBackpressureJS)
 	}
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
@@ -281,7 +281,7 @@ func TestExplicitZeroHWM(t *testing.T) {
 	}
 }
 
-// The seed's last rule as a workload: drain-on writes the same lines as
+// The backpressure guide's last rule as a workload: drain-on writes the same lines as
 // drain, but its persistent listeners pile up (doubling at every drain) and
 // their re-entrant writes buffer far past the highWaterMark.
 func TestMillionLineWriterDrainOnPilesUpListeners(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 )
 
 func listFlags(fs *flag.FlagSet) verb {
-	verbose := fs.Bool("v", false, "also print each workload's seed and model")
+	verbose := fs.Bool("v", false, "also print the example each workload reproduces and its model")
 	return func(_ context.Context, e *env, pos []string) int { return cmdList(e, pos, *verbose) }
 }
 
@@ -36,7 +36,7 @@ func cmdList(e *env, pos []string, verbose bool) int {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(vs, ","), strings.Join(ps, " "))
 		if verbose {
-			fmt.Fprintf(tw, "  seed:\t%s\n  model:\t%s\n", w.Seed, w.Model)
+			fmt.Fprintf(tw, "  example:\t%s\n  model:\t%s\n", w.Seed, w.Model)
 		}
 	}
 	tw.Flush()

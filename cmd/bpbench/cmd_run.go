@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"github.com/bpbench/bpbench/internal/cli"
 	"github.com/bpbench/bpbench/internal/cli/caps"
-	"hash/fnv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,7 +22,9 @@ type runOptions struct {
 	globs    []string
 	variants []workloads.Variant
 	cmd      string
+	name     string // --name, or a name made from cmd's words
 	baseBin  string // --baseline-bin
+	baseDir  string // --baseline-dir, absolute
 	cfg      harness.Config
 	out      string
 }
@@ -33,16 +33,20 @@ type runOptions struct {
 func runFlags(fs *flag.FlagSet) verb {
 	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
 	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
-	capFlags := caps.Add(fs, caps.Options{Count: 5, Warmup: true, Shard: true})
+	capFlags := caps.Add(fs, caps.Options{Count: defaultCount, CountHelp: countHelp, Warmup: true, Shard: true})
 	out := fs.String("out", "bpbench-out", "output folder")
 	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
 	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
-	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin was built from, recorded in its runs")
+	baseCommit := fs.String("baseline-commit", "", "the commit --baseline-bin or --baseline-dir was built from, recorded in its runs")
+	cf := cmdFlagsOf(fs)
 	pf := cli.AddParamFlags(fs, cli.ParamOptions{HWMList: true})
 	return func(ctx context.Context, e *env, pos []string) int {
 		cmdSet := false
 		fs.Visit(func(f *flag.Flag) { cmdSet = cmdSet || f.Name == "cmd" })
 		opts, err := runOptionsOf(pos, capFlags, *workload, *variant, *out, *cmd, cmdSet, *baseBin, *baseCommit)
+		if err == nil {
+			err = cf.apply(opts)
+		}
 		if err != nil {
 			return usageError(e, "run", err)
 		}
@@ -67,11 +71,7 @@ func cmdRun(ctx context.Context, e *env, opts *runOptions, pf *cli.ParamFlags) i
 	if m.res == nil || m.dest == "" {
 		return m.code
 	}
-	if opts.baseBin != "" {
-		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); judge head against base with: bpbench gate %s\n", m.dest, m.dest)
-	} else {
-		fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); compare drain and naive with: bpbench compare %s\n", m.dest, m.dest)
-	}
+	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); %s\n", m.dest, nextStep(opts, m.dest))
 	return m.code
 }
 
@@ -126,11 +126,11 @@ func buildCells(o *runOptions, pf *cli.ParamFlags) ([]harness.Cell, []string, er
 	var cells []harness.Cell
 	var notes []string
 	if o.cmd != "" {
-		c, err := commandCell(o.cmd)
+		cmdCells, err := commandCells(o)
 		if err != nil {
 			return nil, nil, err
 		}
-		cells = append(cells, c)
+		cells = append(cells, cmdCells...)
 	}
 	selected, err := cli.Select(o.globs)
 	if err != nil {
@@ -237,40 +237,6 @@ func shellWords() map[string]bool {
 // and its plain arguments.
 func needsShell(cmd string, fields []string) bool {
 	return strings.ContainsAny(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") || shellWords()[fields[0]]
-}
-
-// commandCell is a user's own command. A plain command line (a program and
-// plain arguments) runs directly, so the harness measures and caps the
-// program itself; anything else runs with sh -c, and the harness measures
-// and caps the shell with every process it starts.
-func commandCell(cmd string) (harness.Cell, error) {
-	fields := strings.Fields(cmd)
-	if len(fields) == 0 {
-		return harness.Cell{}, errors.New("--cmd is empty: give the command to measure, e.g. --cmd './server --once'")
-	}
-	argv := []string{"sh", "-c", cmd}
-	if !needsShell(cmd, fields) {
-		if _, err := exec.LookPath(fields[0]); err != nil {
-			return harness.Cell{}, fmt.Errorf("--cmd: %q is not an executable on PATH or a path to one: check the spelling or give its full path", fields[0])
-		}
-		argv = fields
-	}
-	return harness.Cell{
-		Bench:    "Cmd",
-		Workload: "cmd",
-		Params:   []results.Param{cmdParam(cmd)},
-		Argv:     argv,
-		Dir:      ".",
-		MayProbe: true, // a Go program with probe.Start, or node with the injected preload
-	}, nil
-}
-
-// cmdParam names a --cmd cell by a hash of its command line, which may
-// hold anything a benchmark name may not.
-func cmdParam(cmd string) results.Param {
-	h := fnv.New32a()
-	h.Write([]byte(cmd))
-	return results.Param{Key: "cmd", Value: fmt.Sprintf("%08x", h.Sum32())}
 }
 
 // checkOutDir makes sure the output folder can be written before anything

@@ -30,10 +30,12 @@
 // # bpbench run
 //
 // With no flags, run measures every workload of bpbench list, every
-// variant, 5 times each (enough for the gate's significance test),
+// variant, 6 times each (enough for a 95% confidence interval in compare
+// and the gate, which benchmath gives from 6 runs on, and for the gate's
+// significance test, from 4),
 // interleaved (rep 0 of every cell, then rep 1, …) after a short warm-up,
-// each in its own child process with GOMEMLIMIT=128MiB (the seed's
-// --max-old-space-size=128) and a hard cap at 1.25× that (160MiB, a
+// each in its own child process with GOMEMLIMIT=128MiB (the backpressure
+// guide's example runs node --max-old-space-size=128) and a hard cap at 1.25× that (160MiB, a
 // container whose GOMEMLIMIT is 80% of its limit): a watchdog kills a
 // child whose RSS crosses the cap and records outcome oom. The defaults
 // are sized to finish in about half a minute on 2 cores, as a CI gate
@@ -49,7 +51,7 @@
 //
 //	--workload GLOB[,GLOB]  workloads to run (default all), e.g. 'tight-*'
 //	--variant V             drain, naive, drain-on, both (drain and naive) or all (default)
-//	--count N               runs per cell (default 5)
+//	--count N               runs per cell (default 6)
 //	--memlimit SIZE         GOMEMLIMIT for Go children, --max-old-space-size for node (default 128MiB)
 //	--hard-limit SIZE       RSS cap enforced by the watchdog (default 1.25 × memlimit)
 //	--interval DUR          sampling interval (default 5ms)
@@ -59,9 +61,11 @@
 //	                        dealt to shards by expected time; combine with bpbench merge
 //	--baseline-bin PATH     also run every Go cell with this bpbench binary (a pull request's
 //	                        base), interleaved with this one, into the same folder
-//	--baseline-commit SHA   the commit --baseline-bin was built from, recorded in its runs
+//	--baseline-commit SHA   the commit --baseline-bin or --baseline-dir was built from, recorded in its runs
 //	--warmup=false          skip the warm-up
 //	--cmd 'COMMAND'         measure your own command under the same caps (see Your own programs)
+//	--name NAME             the benchmark name of --cmd: BenchmarkCmd/name=NAME
+//	--baseline-dir DIR      also run --cmd in DIR (a checkout of the base), interleaved, into the same folder
 //	--lines N, --hwm SIZE[,SIZE…], --sink PATH|null, --rate SIZE, --input-size SIZE
 //	                        workload parameters, applied to the workloads that use them;
 //	                        a list of --hwm values sweeps the highWaterMark
@@ -75,8 +79,9 @@
 // # Output folder
 //
 //	results.txt    Go benchmark format: benchstat -col /variant results.txt
-//	               puts drain and naive side by side; with --baseline-bin,
-//	               benchstat -col side puts base and head side by side
+//	               puts drain and naive side by side; with --baseline-bin
+//	               or --baseline-dir, benchstat -col side -ignore commit
+//	               results.txt puts base and head side by side
 //	runs.json      one object per run: workload, variant, params, rep,
 //	               outcome, wall_seconds, peak_rss_bytes, peak_heap_bytes,
 //	               max_buffered_bytes, time_to_oom_seconds, samples, ...
@@ -121,8 +126,12 @@
 //	time-to-oom-sec  seconds until an oom run was killed (higher is better:
 //	                 it grew more slowly)
 //
-// A run measured with --baseline-bin also carries the file configuration
-// side: base or head, and its own commit.
+// A run measured with --baseline-bin or --baseline-dir also carries the
+// file configuration side: base or head, and its own commit. Because the
+// two sides' commits differ, stock benchstat needs -ignore commit to put
+// them in one table with the change between them:
+//
+//	benchstat -col side -ignore commit results.txt
 //
 // # Your own programs
 //
@@ -140,8 +149,28 @@
 // writableLength and readableLength through a preload script bpbench
 // injects with NODE_OPTIONS, without changing the program. Those figures
 // become peak-heap-B and max-buffered-B in results.txt, curves in plots and
-// reports, and metrics bpbench gate judges: run the command once on the
-// base and once on the candidate, with the same command line, and gate.
+// reports, and metrics bpbench gate judges.
+//
+// The benchmark is BenchmarkCmd/name=NAME: --name NAME, or by default the
+// command's words without their folders ("./bin/server --load 3" is
+// server-load-3), so the same program built in two checkouts has one name
+// and base and head line up. The command line itself is kept in runs.json
+// (argv). To judge a change, measure base and head on the same machine,
+// interleaved, into one folder, and gate it:
+//
+//	git worktree add /tmp/base origin/main
+//	(cd /tmp/base && go build -o server .) && go build -o server .
+//	bpbench run --cmd './server --load 3' --name server --baseline-dir /tmp/base --out gate-out
+//	bpbench gate gate-out
+//
+// The command runs in the current folder for the head and in the
+// --baseline-dir folder for the base; a program given by a relative path
+// is each side's own build. Measured apart instead, run it once per side
+// with the same --name and gate with --baseline OLD NEW.
+//
+// In GitHub Actions, the action at the root of bpbench's repository
+// (action.yml) does all of this for a pull request: see the README, "Gate
+// your own program in CI".
 //
 // # bpbench compare
 //
@@ -178,7 +207,8 @@
 //     highWaterMark plus the largest chunk, summed over its streams, when the
 //     workload reports it.
 //
-// Naive variants (and drain-on, the seed's last mistake) are the control: their figures swing with the race between
+// Naive variants (and drain-on, the backpressure guide's last mistake: a
+// persistent drain listener attached at every stall) are the control: their figures swing with the race between
 // producer and sink, so the gate shows them but judges only a new crash or
 // timeout. Benchmarks on one side only are listed, never skipped; with none
 // in common the gate refuses (exit 2). --format text|markdown|json;
@@ -186,8 +216,8 @@
 // $GITHUB_STEP_SUMMARY).
 //
 // scripts/ci-gate.sh BASE_REF builds the base in a temporary worktree, runs
-// the suite with --baseline-bin and gates it; .github/workflows/bench-gate.yml
-// runs it on pull requests.
+// the suite with --baseline-bin and the Node examples with --baseline-dir,
+// and gates them; .github/workflows/bench-gate.yml runs it on pull requests.
 //
 // # bpbench plot and bpbench report
 //
@@ -216,8 +246,8 @@
 // drain-aware variant at every highWaterMark of --hwm (default 1KiB to 4MiB
 // in powers of two), --count times each (default 6), under the caps of run,
 // and prints per point the median throughput, the median peak RSS and the
-// largest, the drain waits per MiB written (the seed's pauses: a larger
-// highWaterMark pauses less often), the outcomes and whether the point is on
+// largest, the drain waits per MiB written (the pauses the backpressure
+// guide's example takes: a larger highWaterMark pauses less often), the outcomes and whether the point is on
 // the Pareto front. It recommends the fastest point whose every run finished
 // and whose every run's peak RSS (not the median's) stays within the budget
 // less --margin (default 10%), and names smaller points the Mann-Whitney U

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,13 +72,13 @@ func TestGateCatchesInjectedRegressions(t *testing.T) {
 			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → ", "worse, significant"}},
 		{"hwm-x8", "million-line-writer", []string{"--lines", "300000"},
 			// The candidate's peak is up to 8 × 64KiB; how close it comes depends on timing (480-512KiB seen).
-			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → ", "threshold 25%, n=5+5) worse, significant"}},
+			[]string{"REGRESSION", "MillionLineWriter/variant=drain", "max-buffered-B: 64.0KiB → ", "threshold 25%, n=6+6) worse, significant"}},
 		{"leak", "tight-loop-5m", nil,
 			[]string{"REGRESSION", "TightLoop5M/variant=drain", "memory is not flat in"}},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
-			args := append([]string{"run", "--workload", tc.workload, "--variant", "drain", "--count", "5", "--warmup=false",
+			args := append([]string{"run", "--workload", tc.workload, "--variant", "drain", "--count", strconv.Itoa(defaultCount), "--warmup=false",
 				"--baseline-bin", plain, "--out", out}, tc.args...)
 			run := exec.Command(injected, args...)
 			run.Env = os.Environ()
