@@ -88,8 +88,16 @@
 //	samples/*.csv  one time series per run: t_seconds, rss_bytes,
 //	               heap_bytes, buffered_bytes, ...
 //
-// Files are written to temporary names and renamed, so a folder is never
-// half-written. Peak RSS is the child's own: its VmHWM and the samples of
+// The folder is bpbench's: .bpbench-manifest.json lists every file a result
+// set wrote (name, size, SHA-256), written last. A new result replaces
+// exactly those files; a folder holding anything else (a report.md of
+// yours, a symbolic link where samples/ or plots/ should be) is refused
+// with exit 2, naming up to five of them, and nothing in it is deleted.
+// A kill at any instant leaves either the old complete set or the new one:
+// the new set is written into a private staging folder and published by
+// one rename, and readers trust only files the manifest lists with their
+// size and hash (a torn folder is refused, exit 2, with the fix). report,
+// plot and tune add their files to the manifest the same way. Peak RSS is the child's own: its VmHWM and the samples of
 // its process tree; the kernel's rusage counts only when it exceeds the
 // harness's own peak (on Linux a child's rusage starts at its parent's).
 //
@@ -99,8 +107,14 @@
 // be written (the runs then go to a rescue folder it names); 2 bad usage,
 // refused before anything runs; 130 interrupted (Ctrl-C, SIGTERM). An
 // interrupted or failing run never replaces a complete earlier result in
-// --out: it goes to OUT-partial beside it. The folder is locked while a run
-// writes it.
+// --out: it goes to OUT-partial-TIME beside it (TIME in UTC, so partial
+// folders sort by time and never replace each other). The folder is locked
+// while a run writes it.
+//
+// A hard cap above the memory this machine gives bpbench (MemTotal, or the
+// memory cgroup bpbench runs in) cannot fire: run and tune refuse it with
+// exit 2 (an explicit --hard-limit at or below it is accepted; --memlimit 0
+// measures without a cap).
 //
 // Each run gets a fresh temporary working folder, removed afterwards, so the
 // workloads' default output files (big-output.txt, huge.log.gz) never pile
@@ -207,6 +221,13 @@
 //     highWaterMark plus the largest chunk, summed over its streams, when the
 //     workload reports it.
 //
+// The gate compares only what was measured alike: sides capped by
+// different mechanisms (cgroup2, cgroup1, watchdog), at a different
+// --memlimit or --hard-limit, or uncapped against capped are refused with
+// exit 2, naming the difference; --allow-mixed gates them anyway and puts
+// the warning in the verdict (text, Markdown, JSON); compare shows them
+// with the warning. A runs.json holding one run twice is refused, always.
+//
 // Naive variants (and drain-on, the backpressure guide's last mistake: a
 // persistent drain listener attached at every stall) are the control: their figures swing with the race between
 // producer and sink, so the gate shows them but judges only a new crash or
@@ -270,6 +291,22 @@
 // given twice, a missing shard of the I/N set (unless --allow-partial,
 // which says which are missing), and an --out that is one of the inputs.
 //
+// # bpbench history
+//
+// bpbench history add DIR [--commit SHA --commit-time RFC3339 --branch B]
+// adds a result folder to a history (an SQLite file, bpbench-history.db or
+// --db PATH) with its commit, branch and machine; the same folder twice is
+// refused. bpbench history [--benchmark GLOB] [--metric UNIT] [--since
+// DATE] [--format text|markdown|json|csv] lists, per series (benchmark,
+// unit, machine and cap), the change points found by E-divisive means with
+// a Welch t-test (Fisher's exact test for oom and failure rates), each with
+// its commit, the medians before and after, the change and its p-value.
+// bpbench history check exits 1 when the newest commit opens a strong
+// regression, with the reasons, like gate; history export --format
+// otava-csv|benchfmt and history plot --out DIR (trend charts with the
+// change points) take the same series. Only series measured on the same
+// machine fingerprint and cap are compared.
+//
 // # bpbench workload
 //
 // bpbench workload NAME --variant drain|naive [--lines N] [--hwm SIZE]
@@ -280,7 +317,7 @@
 // # Exit codes
 //
 // 0 ok; 1 a run could not be measured at all, or the folder could not be
-// written, or gate found a regression; 2 bad usage or unreadable input (a
+// written, or gate (or history check) found a regression; 2 bad usage or unreadable input (a
 // folder without runs.json, missing or truncated samples, garbage results,
 // mismatched units), with a message naming the problem and the fix, before
 // anything runs; 130 interrupted by Ctrl-C or SIGTERM (what was measured is

@@ -150,7 +150,7 @@ func usage(w io.Writer) {
 	for _, l := range usageLines() {
 		fmt.Fprintln(w, "  "+l)
 	}
-	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured or the gate found a regression, 2 bad usage, 130 interrupted.")
+	fmt.Fprintln(w, "\nRun bpbench COMMAND -h for a command's flags. Exit codes: 0 ok, 1 a run could not be measured, or gate or history check found a regression, 2 bad usage, 130 interrupted.")
 }
 
 // usageLines are the verbs as bpbench help, doc.go's usage block and the
