@@ -31,6 +31,9 @@
   const HEAP = 0, TOTAL = 1, BUF = 2, PEAK = 3, WRITES = 4, FALSES = 5, WRITTEN = 6, BOUND = 7,
     DRAINS = 8, DRAINWAIT = 9, WAF = 10, WAFBYTES = 11, XDRAIN = 12, PAF = 13, PAFBYTES = 14, N = 15;
   const shared = new Float64Array(new SharedArrayBuffer(8 * N));
+  // The pipe's owner: 0 free, 1 the worker is writing a sample, 2 the main
+  // thread has written the final report (nothing may follow it).
+  const owner = new Int32Array(new SharedArrayBuffer(4));
 
   const writables = new Set();
   const readables = new Set();
@@ -279,6 +282,7 @@
     const { workerData, parentPort } = require('worker_threads');
     const fs = require('fs');
     const s = new Float64Array(workerData.sab);
+    const owner = new Int32Array(workerData.owner);
     let sites = { waf: '', xdrain: '', paf: '' };
     parentPort.on('message', (m) => { sites = m; });
     parentPort.unref();
@@ -288,9 +292,12 @@
         ' drains=' + s[8] + ' drainwait=' + s[9] +
         ' waf=' + s[10] + ' wafbytes=' + s[11] + sites.waf + ' xdrain=' + s[12] + sites.xdrain +
         ' paf=' + s[13] + ' pafbytes=' + s[14] + sites.paf + '\\n';
+      if (Atomics.compareExchange(owner, 0, 0, 1) !== 0) return; // the final report is out
       try { fs.writeSync(workerData.fd, line); } catch (e) { process.exit(0); }
+      Atomics.store(owner, 0, 0);
+      Atomics.notify(owner, 0);
     }, workerData.interval);
-  `, { eval: true, workerData: { sab: shared.buffer, fd, interval } });
+  `, { eval: true, workerData: { sab: shared.buffer, owner: owner.buffer, fd, interval } });
   worker.unref();
 
   publish();
@@ -306,6 +313,11 @@
     const hwm = vmHWM();
     if (hwm > 0) line += ' hwm=' + hwm;
     if (code) line += ' err=' + JSON.stringify('exit code ' + code);
+    // Take the pipe from the worker, waiting out a sample it is writing,
+    // so that the final report is the last line.
+    const deadline = Date.now() + 1000;
+    while (Atomics.compareExchange(owner, 0, 0, 2) === 1 && Date.now() < deadline) Atomics.wait(owner, 0, 1, 1);
+    Atomics.store(owner, 0, 2);
     try { fs.writeSync(fd, line + '\n'); } catch (e) { /* the harness is gone */ }
   });
 
