@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/bpbench/bpbench/probe"
 )
@@ -32,4 +33,39 @@ func Example() {
 	// line 0
 	// line 1
 	// line 2
+}
+
+// A program with a buffer of its own reports the two things bpbench
+// cannot see from outside: a write its buffer refused (it was full — the
+// program's own write() returning false) that it made anyway, and the time
+// a producer waited for the buffer to drain. The first WriteAfterFalse
+// records the line it was called from, so bpbench's gate and report can
+// name it; later calls only count, without allocating. bpbench tune turns
+// the drain waits into its pause figures.
+func ExampleProbe_WriteAfterFalse() {
+	p := probe.Start(context.Background())
+	defer p.Stop(nil)
+
+	const limit = 4 << 10
+	var buffered []byte
+	drained := make(chan struct{}, 1)
+	produce := func(rec []byte, honour bool) {
+		if len(buffered)+len(rec) > limit { // the buffer refuses this write
+			if honour {
+				start := time.Now()
+				drained <- struct{}{} // (the consumer, for the example)
+				<-drained
+				buffered = buffered[:0]
+				p.DrainWait(time.Since(start))
+			} else {
+				p.WriteAfterFalse(int64(len(rec))) // made anyway: say so
+			}
+		}
+		buffered = append(buffered, rec...)
+	}
+	produce(make([]byte, 3<<10), true)
+	produce(make([]byte, 3<<10), true)  // waits for drain
+	produce(make([]byte, 3<<10), false) // ignores backpressure
+	fmt.Println(len(buffered), "bytes buffered")
+	// Output: 6144 bytes buffered
 }

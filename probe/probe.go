@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +34,45 @@ type Stats struct {
 	DrainWait    time.Duration // total time producers waited for drain
 	Written      int64         // bytes accepted so far; -1 unknown
 	Bound        int64         // sum over the streams of highWaterMark plus the largest chunk; -1 unknown
+
+	// Backpressure ignored: the cause of the memory growth, not its
+	// symptom. Zero means none (a program that honours backpressure).
+
+	// WritesAfterFalse counts writes made while the stream owed a drain
+	// (an earlier write returned false and drain has not fired yet), and
+	// BytesAfterFalse what they added, in the stream's unit.
+	WritesAfterFalse, BytesAfterFalse int64
+	// FirstWriteAfterFalse is where the first of them was made; zero when
+	// there were none.
+	FirstWriteAfterFalse CallSite
+	// ExtraDrainListeners counts persistent drain listeners attached while
+	// one attached earlier was still there (a listener added at every
+	// stall instead of once).
+	ExtraDrainListeners int64
+	// FirstExtraDrainListener is where the first of them was attached.
+	FirstExtraDrainListener CallSite
+}
+
+// CallSite is a line in a program: where a write after false was made or
+// an extra drain listener attached. The zero CallSite means none. It
+// mirrors streamcore.CallSite field for field (this package imports only
+// the standard library), so a program converts one with
+// probe.CallSite(site) — the field names and types are the same.
+type CallSite struct {
+	File     string // source file, as the compiler (or Node) recorded it
+	Line     int    // line in File
+	Function string // the function, package-qualified in Go
+}
+
+// IsZero reports whether c records no call site.
+func (c CallSite) IsZero() bool { return c == CallSite{} }
+
+// String returns "file:line", or "" for the zero CallSite.
+func (c CallSite) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return c.File + ":" + strconv.Itoa(c.Line)
 }
 
 // NoStats returns Stats with the optional figures unknown: the zero value
@@ -56,7 +98,13 @@ type Probe struct {
 	once    sync.Once
 	samples [len(runtimeMetrics)]metrics.Sample
 	buf     []byte
-	broken  bool // a write failed: the harness is gone; stop writing
+	broken  bool          // a write failed: the harness is gone; stop writing
+	sites   [2]quotedSite // the call sites as last written, quoted once
+
+	// What the program reports itself (WriteAfterFalse, DrainWait).
+	waf, wafBytes     atomic.Int64
+	wafSite           atomic.Pointer[CallSite]
+	drains, drainWait atomic.Int64
 }
 
 // Start begins reporting, every interval the harness asked for, until ctx
@@ -165,8 +213,82 @@ func (p *Probe) stats() Stats {
 		if s.Bound >= 0 {
 			total.Bound = max(total.Bound, 0) + s.Bound
 		}
+		total.WritesAfterFalse += s.WritesAfterFalse
+		total.BytesAfterFalse += s.BytesAfterFalse
+		total.FirstWriteAfterFalse = firstSite(total.FirstWriteAfterFalse, s.FirstWriteAfterFalse)
+		total.ExtraDrainListeners += s.ExtraDrainListeners
+		total.FirstExtraDrainListener = firstSite(total.FirstExtraDrainListener, s.FirstExtraDrainListener)
 	}
+	total.WritesAfterFalse += p.waf.Load()
+	total.BytesAfterFalse += p.wafBytes.Load()
+	if site := p.wafSite.Load(); site != nil {
+		total.FirstWriteAfterFalse = firstSite(total.FirstWriteAfterFalse, *site)
+	}
+	total.Drains += p.drains.Load()
+	total.DrainWait += time.Duration(p.drainWait.Load())
 	return total
+}
+
+// firstSite returns a unless it is zero, else b: sources in the order they
+// were added, then what the program reported itself.
+func firstSite(a, b CallSite) CallSite {
+	if a.IsZero() {
+		return b
+	}
+	return a
+}
+
+// WriteAfterFalse reports a write of n bytes (or objects) that the
+// program's own buffer refused — it was full, the program's equivalent of
+// write() returning false — and that the program made anyway. The first
+// call records its caller's file, line and function (the first frame
+// outside this package), which the harness shows as the line that ignores
+// backpressure; later calls add to the counts without allocating. Safe for
+// concurrent use; free on a nil Probe.
+func (p *Probe) WriteAfterFalse(n int64) {
+	if p == nil {
+		return
+	}
+	p.waf.Add(1)
+	p.wafBytes.Add(n)
+	if p.wafSite.Load() == nil {
+		site := callerSite()
+		p.wafSite.CompareAndSwap(nil, &site)
+	}
+}
+
+// DrainWait reports that a producer waited d for the program's buffer to
+// drain (the equivalent of waiting for 'drain' after write() returned
+// false): it adds one to the drain count and d to the drain wait, the
+// figures bpbench tune turns into pauses. It does not allocate. Safe for
+// concurrent use; free on a nil Probe.
+func (p *Probe) DrainWait(d time.Duration) {
+	if p == nil {
+		return
+	}
+	p.drains.Add(1)
+	p.drainWait.Add(int64(d))
+}
+
+// pkgPrefix prefixes the function names of this package's frames; its
+// external tests (probe_test) do not share it.
+const pkgPrefix = "github.com/bpbench/bpbench/probe."
+
+// callerSite returns the first frame of the calling goroutine's stack
+// outside this package and the runtime.
+func callerSite() CallSite {
+	var pcs [32]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !strings.HasPrefix(f.Function, pkgPrefix) && !strings.HasPrefix(f.Function, "runtime.") {
+			return CallSite{File: f.File, Line: f.Line, Function: f.Function}
+		}
+		if !more {
+			return CallSite{}
+		}
+	}
 }
 
 func (p *Probe) loop(ctx context.Context, interval time.Duration) {
@@ -217,17 +339,18 @@ func (p *Probe) send(kind byte, err error) {
 	if st.Bound >= 0 {
 		kv("bound", st.Bound)
 	}
+	kv("waf", st.WritesAfterFalse)
+	kv("wafbytes", st.BytesAfterFalse)
+	b = p.sites[0].append(b, "waf", st.FirstWriteAfterFalse)
+	kv("xdrain", st.ExtraDrainListeners)
+	b = p.sites[1].append(b, "xdrain", st.FirstExtraDrainListener)
 	if kind == 'f' {
 		if hwm := SelfHWM(); hwm > 0 {
 			kv("hwm", hwm)
 		}
 		if err != nil {
-			msg := err.Error()
-			if len(msg) > 2048 {
-				msg = msg[:2048] + "…"
-			}
 			b = append(b, " err="...)
-			b = strconv.AppendQuote(b, msg)
+			b = appendQuoted(b, err.Error(), maxQuotedErr, false)
 		}
 	}
 	b = append(b, '\n')
