@@ -145,6 +145,14 @@ func Run(ctx context.Context, prog string, f *Flags, pos []string, stdin io.Read
 		s := stats()
 		fmt.Fprintf(e.stderr, "%s %s: %.3fs, %d writes, %d returned false, %d drains, peak buffered %s, waited for drain %v\n",
 			w.Name, v, time.Since(start).Seconds(), s.Writes, s.FalseReturns, s.Drains, size.Human(s.PeakBuffered), s.DrainWait.Round(time.Microsecond))
+		if s.WritesAfterFalse > 0 {
+			fmt.Fprintf(e.stderr, "%s: %d writes after write() returned false (%s), the first at %s\n",
+				w.Name, s.WritesAfterFalse, size.Human(s.BytesAfterFalse), s.FirstWriteAfterFalse)
+		}
+		if s.ExtraDrainListeners > 0 {
+			fmt.Fprintf(e.stderr, "%s: %d drain listeners attached while one was already there, the first at %s\n",
+				w.Name, s.ExtraDrainListeners, s.FirstExtraDrainListener)
+		}
 	}
 	return 0
 }
@@ -152,7 +160,11 @@ func Run(ctx context.Context, prog string, f *Flags, pos []string, stdin io.Read
 // probeStats is what the probe reports of a workload's streams.
 func probeStats(s streamcore.Stats) probe.Stats {
 	return probe.Stats{Buffered: s.Buffered, PeakBuffered: s.PeakBuffered, Writes: s.Writes, FalseReturns: s.FalseReturns,
-		Drains: s.Drains, DrainWait: s.DrainWait, Written: s.Written, Bound: s.Bound}
+		Drains: s.Drains, DrainWait: s.DrainWait, Written: s.Written, Bound: s.Bound,
+		WritesAfterFalse: s.WritesAfterFalse, BytesAfterFalse: s.BytesAfterFalse,
+		FirstWriteAfterFalse:    probe.CallSite(s.FirstWriteAfterFalse),
+		ExtraDrainListeners:     s.ExtraDrainListeners,
+		FirstExtraDrainListener: probe.CallSite(s.FirstExtraDrainListener)}
 }
 
 // runExternal runs a Node workload by hand, like node script.js, with the
