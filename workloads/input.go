@@ -130,10 +130,7 @@ func (c inputCache) open(ctx context.Context, n int64) (*os.File, error) {
 	if err := c.fits(dir, n); err != nil {
 		return nil, err
 	}
-	if err := generate(ctx, dir, n); err != nil {
-		return nil, err
-	}
-	return openInput(dir, n)
+	return generate(ctx, dir, n)
 }
 
 // folder returns the private folder inputs are kept in, made if need be,
@@ -287,47 +284,58 @@ func openNoFollow(path string) (*os.File, error) {
 func tempPrefix() string { return ".gen-" + strconv.Itoa(os.Getpid()) + "-" }
 
 // generate writes the input of n bytes into dir under a temporary name,
-// then its sidecar, and renames both into place. The temporaries are
-// removed on every error, ctx's included.
-func generate(ctx context.Context, dir string, n int64) error {
+// renames it into place, then writes its sidecar, and returns the input open
+// for reading from its start (what was written, whatever another process
+// does to the names meanwhile). The temporaries are removed on every
+// error, ctx's included.
+func generate(ctx context.Context, dir string, n int64) (*os.File, error) {
 	path := inputPath(dir, n)
 	f, err := os.CreateTemp(dir, tempPrefix()+"*")
 	if err != nil {
-		return fmt.Errorf("creating the input: %w", err)
+		return nil, fmt.Errorf("creating the input: %w", err)
 	}
 	defer os.Remove(f.Name())
 	h := sha256.New()
 	err = writeLog(ctx, f, h, n)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return fmt.Errorf("generating the input %s was cut off (%w); the partial file is removed", path, err)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the input %s: %w; the partial file is removed", path, err)
-	}
-	sum := hex.EncodeToString(h.Sum(nil)) + "  " + filepath.Base(path) + "\n"
-	s, err := os.CreateTemp(dir, tempPrefix()+"*")
-	if err != nil {
-		return fmt.Errorf("creating the input's checksum: %w", err)
-	}
-	defer os.Remove(s.Name())
-	_, err = s.WriteString(sum)
-	if cerr := s.Close(); err == nil {
-		err = cerr
+		f.Close()
+		return nil, fmt.Errorf("generating the input %s was cut off (%w); the partial file is removed", path, err)
 	}
 	if err == nil {
 		err = os.Rename(f.Name(), path)
+		if err == nil {
+			// Without its sidecar the input is never used.
+			if err = writeSidecar(dir, path, h.Sum(nil)); err != nil {
+				os.Remove(path)
+			}
+		}
 	}
 	if err == nil {
-		err = os.Rename(s.Name(), path+".sha256")
+		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("writing the input %s: %w", path, err)
+		f.Close()
+		return nil, fmt.Errorf("writing the input %s: %w; the partial file is removed", path, err)
 	}
-	return nil
+	return f, nil
+}
+
+// writeSidecar writes the sidecar of the input at path, in sha256sum's
+// format, through a temporary in dir.
+func writeSidecar(dir, path string, sum []byte) error {
+	s, err := os.CreateTemp(dir, tempPrefix()+"*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(s.Name())
+	_, err = s.WriteString(hex.EncodeToString(sum) + "  " + filepath.Base(path) + "\n")
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(s.Name(), path+".sha256")
 }
 
 // sweep removes the temporaries in dir that no live generator is
