@@ -121,6 +121,7 @@ func (c inputCache) open(ctx context.Context, n int64) (*os.File, error) {
 		defer os.RemoveAll(dir)
 	}
 	sweep(dir)
+	sweepTempFolders()
 	if f, err := openInput(dir, n); err == nil {
 		return f, nil
 	}
@@ -148,7 +149,6 @@ func (c inputCache) folder() (dir string, temp bool, err error) {
 		}
 	}
 	if err != nil {
-		sweepTempFolders()
 		dir, err = os.MkdirTemp("", "bpbench-input-"+strconv.Itoa(os.Getpid())+"-*")
 		return dir, true, err
 	}

@@ -312,3 +312,32 @@ func TestInputWithoutCacheFolder(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Temporaries an older bpbench left in its shared folder in the system
+// temp folder, and a dead process's temporary input folder, go too.
+func TestOldTemporariesAreSwept(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	legacy := filepath.Join(tmp, "bpbench-input-"+strconv.Itoa(os.Getuid()))
+	dead := filepath.Join(tmp, "bpbench-input-999999999-1")
+	for _, d := range []string{legacy, dead} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	partial := filepath.Join(legacy, ".gen-1234")
+	if err := os.WriteFile(partial, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(partial, old, old); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := testCache(t)
+	readInput(t, c, 1000)
+	for _, p := range []string{partial, dead} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s is still there after a start", p)
+		}
+	}
+}
