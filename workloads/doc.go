@@ -43,6 +43,17 @@
 // (1.25 × memlimit = 160MiB) kills the naive run with about 3 million of
 // its 5 million lines buffered, in every run.
 //
+// # Generated inputs
+//
+// gzip-pipeline and slow-consumer read a generated access log, kept in a
+// private folder under the user's cache folder (bpbench/inputs, mode
+// 0700, the user's) and used only while it matches the SHA-256 recorded
+// beside it. A size that does not fit the disk's free space less a margin
+// (a tenth of the filesystem, at most 1GiB) is refused before a byte is
+// written (Workload.Check); a write error or a cancelled ctx stops
+// generation and removes the partial file, and a killed generator's
+// temporary is removed at the next start. input.go says how.
+//
 // No workload sleeps or pads its producer: the naive variants are slow or
 // fast only by what their sinks really cost.
 //

@@ -84,3 +84,10 @@ func nodeCommand(name string, script []byte, sink string, lines int, memlimit in
 	}
 	return append(argv, path, sink, strconv.Itoa(lines)), nil
 }
+
+// userTempDir is a folder of this user's under the system temp folder: a
+// folder shared by every user would belong to the first, and the next one
+// could not write in it.
+func userTempDir(name string) string {
+	return filepath.Join(os.TempDir(), name+"-"+strconv.Itoa(os.Getuid()))
+}

@@ -24,7 +24,7 @@ func gzipPipeline() *Workload {
 func runGzipPipeline(ctx context.Context, env *Env) error {
 	p := env.Params
 	hwm := p.HWM
-	src, err := openInput(p)
+	src, err := inputStream(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func slowConsumer() *Workload {
 func runSlowConsumer(ctx context.Context, env *Env) error {
 	p := env.Params
 	hwm := p.HWM
-	src, err := openInput(p)
+	src, err := inputStream(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -83,14 +83,18 @@ func runSlowConsumer(ctx context.Context, env *Env) error {
 	return waitAll(ctx, dst, src)
 }
 
-// openInput opens the generated input of p.InputSize bytes, read in chunks
-// of the highWaterMark.
-func openInput(p Params) (*streamcore.Readable[[]byte], error) {
-	in, err := inputFile(p.InputSize)
+// inputStream opens the generated input of p.InputSize bytes (see
+// input.go), read in chunks of the highWaterMark.
+func inputStream(ctx context.Context, p Params) (*streamcore.Readable[[]byte], error) {
+	f, err := inputCache{}.open(ctx, p.InputSize)
 	if err != nil {
 		return nil, err
 	}
-	return streamcore.OpenFile(in, streamcore.FileOptions{HighWaterMark: p.HWM})
+	r, err := streamcore.NewReadable[[]byte](&streamcore.ReaderSource{R: f}, streamcore.ReadableOptions{HighWaterMark: p.HWM})
+	if err != nil {
+		f.Close()
+	}
+	return r, err
 }
 
 // pipeNaive is the naive variants' pipe: every chunk src emits is written

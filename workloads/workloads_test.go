@@ -26,6 +26,7 @@ func runIn(t *testing.T, dir, name string, v Variant, p Params) streamcore.Stats
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	var mu sync.Mutex
 	var tracked []func() streamcore.Stats
 	err = w.Run(context.Background(), Env{Variant: v, Params: p, Track: func(f func() streamcore.Stats) {
@@ -101,10 +102,11 @@ func TestGzipPipelineRoundTrips(t *testing.T) {
 		t.Run(string(v), func(t *testing.T) {
 			dir := t.TempDir()
 			s := runIn(t, dir, "gzip-pipeline", v, Params{InputSize: 1 << 20})
-			in, err := inputFile(1 << 20)
+			in, err := inputCache{}.open(t.Context(), 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer in.Close()
 			f, err := os.Open(filepath.Join(dir, "huge.log.gz"))
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +120,7 @@ func TestGzipPipelineRoundTrips(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decompressing the output: %v", err)
 			}
-			want, _ := os.ReadFile(in)
+			want, _ := io.ReadAll(in)
 			if string(out) != string(want) {
 				t.Fatalf("decompressed %d bytes, want the %d input bytes", len(out), len(want))
 			}
@@ -139,22 +141,6 @@ func TestSlowConsumerNaiveBuffersTheBacklog(t *testing.T) {
 	// Reading a cached file outruns 16MiB/s: nearly all 2MiB queue up.
 	if naive.PeakBuffered < 1<<20 {
 		t.Errorf("naive peak buffered %d, want most of the 2MiB input", naive.PeakBuffered)
-	}
-}
-
-func TestInputFileIsExactAndCached(t *testing.T) {
-	p, err := inputFile(100_001)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(p)
-	if err != nil || fi.Size() != 100_001 {
-		t.Fatalf("input %s: %v, size %d", p, err, fi.Size())
-	}
-	p2, _ := inputFile(100_001)
-	fi2, _ := os.Stat(p2)
-	if p2 != p || !fi2.ModTime().Equal(fi.ModTime()) {
-		t.Errorf("second call regenerated the input")
 	}
 }
 
@@ -310,23 +296,6 @@ func TestMillionLineWriterDrainOnPilesUpListeners(t *testing.T) {
 		t.Errorf("drain-on: peak buffered %d; want the re-entrant writes far past the HWM (16KiB)", on.PeakBuffered)
 	}
 	t.Logf("drain-on: %d listeners, peak buffered %d, %d drains; drain: peak %d, %d drains", on.DrainListeners, on.PeakBuffered, on.Drains, once.PeakBuffered, once.Drains)
-}
-
-// Generated inputs and the Node scripts live in a folder of this user's,
-// so that a second user on the machine is not locked out by the first.
-func TestTempFoldersArePerUser(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
-	p, err := inputFile(1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "bpbench-input-" + strconv.Itoa(os.Getuid())
-	if filepath.Base(filepath.Dir(p)) != want {
-		t.Errorf("input in %s; want a folder named %s", p, want)
-	}
-	if fi, err := os.Stat(p); err != nil || fi.Size() != 1000 {
-		t.Errorf("input %s: %v", p, err)
-	}
 }
 
 func TestGlobMatch(t *testing.T) {

@@ -108,9 +108,14 @@ func Run(ctx context.Context, prog string, f *Flags, pos []string, stdin io.Read
 	if err != nil {
 		return usageError(e, err)
 	}
-	p, err := pf.Params(w, true)
+	// Checked, not Params: a --sink in a folder that is missing or cannot
+	// be written is bad input, refused before the workload starts.
+	p, err := pf.Checked(true)(w)
 	if err != nil {
 		return usageError(e, err)
+	}
+	if err := w.Check(p); err != nil {
+		return checkError(e, err)
 	}
 	if w.External() {
 		return runExternal(ctx, e, w, p, v)
@@ -155,6 +160,22 @@ func Run(ctx context.Context, prog string, f *Flags, pos []string, stdin io.Read
 		}
 	}
 	return 0
+}
+
+// checkError reports a workload's Check error: bad input (exit 2) when
+// the user must change a parameter or the inputs folder, else a failure
+// (exit 1).
+func checkError(e *env, err error) int {
+	var pe *workloads.ParamError
+	var fe *workloads.InputFolderError
+	switch {
+	case errors.As(err, &pe):
+		return usageError(e, cli.Errorf("--%s %s %s", pe.Param, pe.Value, pe.Reason))
+	case errors.As(err, &fe):
+		return usageError(e, err)
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\n", e.prog, err)
+	return 1
 }
 
 // probeStats is what the probe reports of a workload's streams.

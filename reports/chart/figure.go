@@ -42,12 +42,12 @@ func (f *Figure) Render(w io.Writer, format string) error {
 	switch format {
 	case SVG:
 		c := vgsvg.NewWith(vgsvg.UseWH(FigWidth, FigHeight))
-		f.draw(draw.New(c))
+		f.draw(draw.New(printable{c}))
 		_, err := c.WriteTo(w)
 		return err
 	case PNG:
 		c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(FigWidth, FigHeight), vgimg.UseDPI(pngDPI))}
-		f.draw(draw.New(c))
+		f.draw(draw.New(printable{c}))
 		_, err := c.WriteTo(w)
 		return err
 	}

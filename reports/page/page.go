@@ -264,7 +264,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 // summary, with the charts linked from plots/.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", r.Title)
+	fmt.Fprintf(&b, "# %s\n\n", markdownText(r.Title))
 	if r.Verdict != nil {
 		var vb bytes.Buffer
 		saved := r.Verdict.Comparison // the tables follow below
@@ -278,26 +278,26 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Sides != nil {
 		b.WriteString("Change, head against base:\n\n")
 		for _, f := range r.Change {
-			fmt.Fprintf(&b, "- %s\n", f)
+			fmt.Fprintf(&b, "- %s\n", markdownText(f))
 		}
 		for _, sd := range r.Sides {
-			fmt.Fprintf(&b, "\n%s:\n\n", sd.Name)
+			fmt.Fprintf(&b, "\n%s:\n\n", markdownText(sd.Name))
 			for _, f := range sd.Findings {
-				fmt.Fprintf(&b, "- %s\n", f)
+				fmt.Fprintf(&b, "- %s\n", markdownText(f))
 			}
 		}
 	} else {
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "- %s\n", f)
+			fmt.Fprintf(&b, "- %s\n", markdownText(f))
 		}
 	}
 	b.WriteString("\n## Summary\n\n")
 	reports.WriteSummaryMarkdown(&b, r.Summary)
 	b.WriteString("\n## Charts\n\n")
 	for _, f := range r.Figures {
-		fmt.Fprintf(&b, "![%s](%s/%s.%s)\n\n", reports.EscapeMarkdown(f.Alt), chart.Dir, f.Name, r.format)
+		fmt.Fprintf(&b, "![%s](%s/%s.%s)\n\n", markdownText(f.Alt), chart.Dir, f.Name, r.format)
 	}
-	fmt.Fprintf(&b, "## %s side by side\n\n", strings.Join(r.Comparison.Columns, " and "))
+	fmt.Fprintf(&b, "## %s side by side\n\n", markdownText(strings.Join(r.Comparison.Columns, " and ")))
 	io.WriteString(w, b.String())
 	if err := r.Comparison.WriteMarkdown(w); err != nil {
 		return err
@@ -305,11 +305,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.Reset()
 	b.WriteString("\n## Run parameters\n\n")
 	for _, p := range r.Params {
-		fmt.Fprintf(&b, "- %s: %s\n", p[0], reports.EscapeMarkdown(p[1]))
+		fmt.Fprintf(&b, "- %s: %s\n", p[0], markdownText(p[1]))
 	}
 	b.WriteString("\n## Machine\n\n")
 	for _, p := range r.Machine {
-		fmt.Fprintf(&b, "- %s: %s\n", p[0], reports.EscapeMarkdown(p[1]))
+		fmt.Fprintf(&b, "- %s: %s\n", p[0], markdownText(p[1]))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
