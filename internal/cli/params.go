@@ -40,7 +40,7 @@ func AddParamFlags(fs *flag.FlagSet, o ParamOptions) *ParamFlags {
 		workloads.PHWM:       "highWaterMark, e.g. 16KiB (default " + hwmDefault + ")",
 		workloads.PSink:      "output file path, or null (default: the workload's)",
 		workloads.PRate:      "bytes per second for throttled sinks, e.g. 32MiB (default: the workload's)",
-		workloads.PInputSize: "size of generated input, e.g. 64MiB (default: the workload's)",
+		workloads.PInputSize: "size of generated input, e.g. 64MiB (default: the workload's); it must fit the free disk space less a tenth of the filesystem (at most 1GiB)",
 	}
 	if o.HWMList {
 		help[workloads.PHWM] = "highWaterMark, or a comma-separated list to sweep, e.g. 16KiB,64KiB (default " + hwmDefault + ")"
@@ -106,15 +106,23 @@ func (pf *ParamFlags) Params(w *workloads.Workload, strict bool) (workloads.Para
 }
 
 // Checked is Params for a suite the harness runs: each workload's
-// parameters, with a --sink path made absolute and its folder checked.
+// parameters, with a --sink path made absolute and its folder checked, and
+// a generated input checked against the free disk space and its folder's
+// owner (workloads.Workload.Check), so that run and tune refuse it once,
+// before anything runs, instead of every child failing.
 func (pf *ParamFlags) Checked(strict bool) func(*workloads.Workload) (workloads.Params, error) {
 	return func(w *workloads.Workload) (workloads.Params, error) {
 		p, err := pf.Params(w, strict)
 		if err != nil {
 			return p, err
 		}
-		p.Sink, err = checkSink(p.Sink)
-		return p, err
+		if p.Sink, err = checkSink(p.Sink); err != nil {
+			return p, err
+		}
+		if err := w.Check(p); err != nil {
+			return p, paramError(err)
+		}
+		return p, nil
 	}
 }
 
