@@ -616,6 +616,7 @@ func TestWatchdogIndependentOfInterval(t *testing.T) {
 	cfg := baseConfig(testCell(t, "oom", false))
 	cfg.MemLimit, cfg.HardLimit, cfg.Interval = 32<<20, 64<<20, time.Minute
 	cfg.Timeout = 30 * time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM || r.WallSeconds > 20 {
 		t.Fatalf("outcome %s after %.1fs with a 1m interval; want oom at the cap", r.Outcome, r.WallSeconds)
@@ -632,6 +633,7 @@ func TestShellGrandchildIsCapped(t *testing.T) {
 		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
 	cfg := baseConfig(c)
 	cfg.MemLimit, cfg.HardLimit, cfg.Timeout = 32<<20, 64<<20, 30*time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM {
 		t.Fatalf("outcome %s, peak %s: the shell's child outgrew the cap unseen", r.Outcome, size.Human(r.PeakRSSBytes))
@@ -650,6 +652,7 @@ func TestWatchdogFindsLateGrandchild(t *testing.T) {
 		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
 	cfg := baseConfig(c)
 	cfg.MemLimit, cfg.HardLimit, cfg.Interval, cfg.Timeout = 32<<20, 64<<20, time.Minute, 30*time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM || r.WallSeconds > 20 {
 		t.Fatalf("outcome %s after %.1fs, peak %s: the late grandchild outgrew the cap unseen", r.Outcome, r.WallSeconds, size.Human(r.PeakRSSBytes))
