@@ -184,10 +184,13 @@ func (h *cgroupHost) delegateMemory() string {
 	if hasWord(sub, "memory") {
 		return ""
 	}
-	if writeFile(sub, "+memory") == nil {
+	procs, err := readPids(filepath.Join(h.dir, "cgroup.procs"))
+	if err == nil && len(procs) == 0 {
+		if err := writeFile(sub, "+memory"); err != nil {
+			return "cannot delegate the memory controller in " + h.dir + ": " + err.Error()
+		}
 		return ""
 	}
-	procs, err := readPids(filepath.Join(h.dir, "cgroup.procs"))
 	if err != nil || !slices.Equal(procs, []int{os.Getpid()}) {
 		return "cannot delegate the memory controller in " + h.dir + ": it holds other processes than bpbench (cgroup v2 allows no processes beside child cgroups)"
 	}
@@ -460,7 +463,7 @@ func readPids(path string) ([]int, error) {
 
 // writeFile writes s to an existing cgroup file, as one write.
 func writeFile(path, s string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 
 // testChild is the child side of the tests; it returns the exit code.
 func testChild(mode string) int {
+	if code, ok := cgroupTestChild(mode); ok {
+		return code
+	}
 	ctx := context.Background()
 	var n, reports atomic.Int64
 	fakeStats := func() probe.Stats {
