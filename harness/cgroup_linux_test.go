@@ -286,3 +286,37 @@ func TestReadOnlyCgroupRootFallsBackToWatchdog(t *testing.T) {
 		t.Errorf("the watchdog recorded cgroup figures %v %v", r.CgroupPeakBytes, r.OOMKills)
 	}
 }
+
+// BenchmarkCgroupOverhead is the per-run cost of the cap's mechanism: one
+// run of true, its cgroup made, entered and removed (cgroup) or not
+// (watchdog); and the cgroup's make and remove alone.
+func BenchmarkCgroupOverhead(b *testing.B) {
+	for _, root := range []string{noCgroup, ""} {
+		cfg := Config{Cells: []Cell{{Bench: "True", Workload: "true", Argv: []string{"true"}}}, Commit: "test", CgroupRoot: root}
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(res.Runs[0].Machine.CapMechanism, func(b *testing.B) {
+			cfg.Count = b.N
+			b.ResetTimer()
+			if _, err := Run(context.Background(), cfg); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	h, why := openCgroupHost("")
+	if h == nil {
+		b.Skip(why)
+	}
+	defer h.close()
+	b.Run("make+remove", func(b *testing.B) {
+		for b.Loop() {
+			cg, err := h.newRun(64 << 20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cg.remove()
+		}
+	})
+}

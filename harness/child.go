@@ -82,9 +82,11 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 
 	// The child's own peak: the tree's, with shared pages once (see
 	// procFiles.pss). ru_maxrss counts only if it beats the harness's own
-	// high-water mark, which it inherited at exec.
+	// high-water mark, which it inherited at exec, and not when the child
+	// began as this executable joining a cgroup v1: then it holds that
+	// executable's own peak too.
 	peak := max(w.maxRSS, w.maxHWM)
-	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > probe.SelfHWM() {
+	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > probe.SelfHWM() && (cg == nil || cg.host.version != 1) {
 		peak = max(peak, ru)
 	}
 	ps := ch.probe
