@@ -39,24 +39,54 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		r.Commit = cmp.Or(cfg.BaseCommit, "base")
 	}
 
-	ch, err := spawn(cfg, c, r.ID)
+	var cg *runCgroup
+	hostOOM := int64(-1) // the machine's OOM kills before the run, under the watchdog
+	if cfg.cgroups != nil {
+		var err error
+		if cg, err = cfg.cgroups.newRun(cfg.HardLimit); err != nil {
+			return r, &StartError{r.ID, "cannot make the run's memory cgroup in " + cfg.cgroups.dir, err}
+		}
+		defer cg.remove()
+	} else {
+		r.CapNote = env.capNote
+		hostOOM = vmstatOOMKills()
+	}
+	ch, err := spawn(cfg, c, r.ID, cg)
 	if err != nil {
 		return r, err
 	}
 	defer ch.cleanup()
 	r.Pid = ch.pid
-	w := watch(ctx, cfg, ch)
-	waitErr := ch.reap(w.descendants)
+	w := watch(ctx, cfg, ch, cg)
+	waitErr := ch.reap(w.descendants, cg)
+	cgOOM := int64(-1)
+	if cg != nil {
+		if n := cg.peak(); n >= 0 {
+			r.CgroupPeakBytes = &n
+		}
+		if cgOOM = cg.oomKills(); cgOOM >= 0 {
+			r.OOMKills = &cgOOM
+		}
+	} else if hostOOM >= 0 {
+		if n := vmstatOOMKills(); n >= 0 {
+			hostOOM = n - hostOOM
+		} else {
+			hostOOM = -1
+		}
+	}
 
 	wall := w.exitAt.Sub(ch.start)
 	r.WallSeconds = wall.Seconds()
 	r.ExitCode, r.Signal = exitInfo(ch.cmd.ProcessState)
 	r.StderrTail = ch.stderr.tail()
 
-	// The child's own peak. ru_maxrss counts only if it beats the harness's
-	// own high-water mark, which it inherited at exec.
+	// The child's own peak: the tree's, with shared pages once (see
+	// procFiles.pss). ru_maxrss counts only if it beats the harness's own
+	// high-water mark, which it inherited at exec, and not when the child
+	// began as this executable joining a cgroup v1: then it holds that
+	// executable's own peak too.
 	peak := max(w.maxRSS, w.maxHWM)
-	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > probe.SelfHWM() {
+	if ru := rusageMaxRSS(ch.cmd.ProcessState); ru > probe.SelfHWM() && (cg == nil || cg.host.version != 1) {
 		peak = max(peak, ru)
 	}
 	ps := ch.probe
@@ -89,6 +119,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		killedFor: w.killedFor, killAt: w.killAt, killRSS: w.killRSS, hardLimit: cfg.HardLimit, timeout: cfg.Timeout,
 		stderrOOM: ch.stderr.oom, signal: r.Signal, exitCode: r.ExitCode, wall: wall, waitErr: waitErr,
 		probing: ch.probing && c.Probe, reported: ps.lines > 0,
+		mechanism: env.facts.CapMechanism, cgroupOOMKills: cgOOM, cgroupOOMAt: w.cgroupOOMAt, hostOOMKills: hostOOM,
 	})
 	r.Outcome, r.TimeToOOMSeconds, r.NotStarted = v.outcome, v.timeToOOM, v.notStarted
 	if v.note != "" {
@@ -117,7 +148,7 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 	env := make([]string, 0, len(base)+3+len(c.Env))
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "GOMEMLIMIT" || k == probe.EnvFD || k == probe.EnvInterval || (probing && k == "NODE_OPTIONS") {
+		if k == "GOMEMLIMIT" || k == joinEnv || k == probe.EnvFD || k == probe.EnvInterval || (probing && k == "NODE_OPTIONS") {
 			continue
 		}
 		env = append(env, kv)
@@ -128,7 +159,7 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 	if probing {
 		env = append(env, probe.EnvFD+"="+strconv.Itoa(probe.FD), probe.EnvInterval+"="+cfg.Interval.String())
 		if cfg.nodePreload != "" {
-			opts := "--require=" + cfg.nodePreload
+			opts := "--require " + nodeQuote(cfg.nodePreload)
 			if old := os.Getenv("NODE_OPTIONS"); old != "" {
 				opts = old + " " + opts
 			}
@@ -136,6 +167,13 @@ func childEnv(base []string, cfg *Config, c Cell, probing bool) []string {
 		}
 	}
 	return append(env, c.Env...)
+}
+
+// nodeQuote quotes a path for NODE_OPTIONS, which splits at spaces
+// except inside double quotes, where a backslash escapes the next
+// character.
+func nodeQuote(path string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(path) + `"`
 }
 
 // oomMessages are what a child prints when it dies of its own memory limit.

@@ -23,44 +23,108 @@
 // removes it if this harness was killed first), with stdin and stdout on
 // /dev/null and the last 4KiB of stderr kept for diagnosis. The child is
 // killed if the harness dies (Pdeathsig). The harness is the subreaper of
-// everything the child starts: when a run ends its group, the descendants
-// last seen and any orphan reparented to the harness (a grandchild that
-// left the group with setsid) are killed and reaped, so nothing a run
-// started outlives it.
+// everything the child starts: a process whose parent exits during a run
+// is reparented to the harness and belongs to that run — sampled, capped
+// and, when the run ends, killed and reaped with the rest.
 //
 // # The cap model
 //
 // GOMEMLIMIT is soft: the Go runtime collects harder as it nears the limit
-// but never refuses memory. A container's limit is hard. The harness
-// therefore gives the child GOMEMLIMIT=Config.MemLimit and enforces a hard
-// cap itself: a watchdog compares the child's resident set size with
-// Config.HardLimit (default HardLimitFactor × MemLimit, i.e. 1.25×) at every
-// sample and at least every 5ms whatever the sampling interval, and — once
-// the RSS is above 3/4 of the cap or growing fast enough to reach it within
-// two periods — every millisecond, with a single pread of /proc/PID/statm
-// per process. The RSS it watches is the whole tree's: the child and every
-// descendant found through /proc/PID/task/TID/children at each sample, so
-// a shell that forks the real program (dash does for "cmd; true") is
-// measured and capped with it. The moment the cap is crossed it sends
-// SIGKILL to the child's process group and records the run as outcome
-// "oom" with its time to OOM. The overshoot past the cap is what the child
-// can fault in within about a millisecond plus the kill's delivery.
+// but never refuses memory. A container's limit is hard, and it is the
+// kernel's. The harness gives the child GOMEMLIMIT=Config.MemLimit and a
+// hard cap of Config.HardLimit (default HardLimitFactor × MemLimit, i.e.
+// 1.25×), enforced by one of two mechanisms, recorded per run as
+// results.Machine.CapMechanism:
 //
-// cgroups are not used: a cgroup v2 memory.max would need a writable,
-// delegated cgroup, which CI runners and containers seldom give, and the
-// watchdog works everywhere /proc does. A child killed by SIGKILL that the
-// harness did not send — the kernel's or a container's OOM killer — is
-// also recorded as "oom", as is a child that dies printing Go's "fatal
-// error: runtime: out of memory" or Node's "JavaScript heap out of memory".
+//   - cgroup2 or cgroup1: each run gets its own memory cgroup,
+//     bpbench-PID-N, made before the program starts in the cgroup the
+//     harness runs in (Config.CgroupRoot injects another) and removed
+//     after it. The program runs its first instruction inside it: under
+//     cgroup v2 the kernel clones the child into it (CLONE_INTO_CGROUP);
+//     under v1, where that cannot be done, the harness starts its own
+//     executable, whose package initialization writes its pid to the
+//     cgroup's cgroup.procs and execs the program (any program that links
+//     the harness does this; a close-on-exec pipe tells the harness when
+//     the program runs, or why it could not). v2 sets memory.max to the
+//     hard cap, memory.swap.max to 0 and memory.oom.group to 1; v1 sets
+//     memory.limit_in_bytes and, where swap is accounted,
+//     memory.memsw.limit_in_bytes. The kernel's OOM killer acts at the
+//     cap: the cgroup's peak (memory.peak, memory.max_usage_in_bytes)
+//     never passes it but for the few pages the kernel forces (charges
+//     that may not fail, a dying task's), and its oom_kill count
+//     (memory.events, memory.oom_control) says it fired. Nothing the
+//     program starts can leave the cgroup — setsid, a double fork, a
+//     daemon — so at the end the harness kills every process in it
+//     (cgroup.kill, or each pid of cgroup.procs until none is left) and
+//     removes it. If the harness itself is killed (kill -9), the cgroup
+//     outlives it with whatever was in it; the next Run kills those
+//     processes and removes every bpbench-PID-… cgroup whose PID is gone.
+//
+//     Under cgroup v2 the memory controller must be enabled in the
+//     folder's cgroup.subtree_control, and the no-internal-processes rule
+//     forbids that while the folder holds processes (its root excepted).
+//     When it is not enabled already, the harness enables it in an empty
+//     folder; when the harness is alone in its folder (a systemd scope
+//     started with Delegate=yes), it first moves itself into a leaf,
+//     bpbench-PID-self, and moves back when Run returns; when other
+//     processes share the folder, it uses the watchdog.
+//
+//     The cgroupfs work is a few reads and writes of its files, done with
+//     the standard library: containerd/cgroups enables the memory
+//     controller in every ancestor from the mount point down and has no
+//     way to enter a v1 cgroup or kill one, and opencontainers/cgroups
+//     works only on a real cgroupfs.
+//
+//   - watchdog: where no memory cgroup can be made (no root and no
+//     delegated subtree, a read-only cgroupfs, another OS), the harness
+//     compares the tree's memory with the cap at every sample and at least
+//     every 5ms whatever the sampling interval, and — once within 3/4 of
+//     the cap or growing fast enough to reach it within two periods —
+//     every millisecond, with a single pread of /proc/PID/statm per
+//     process; summed RSS above the cap is checked against the tree's PSS
+//     before it kills. The moment the cap is crossed it sends SIGKILL to
+//     the child's process group and records the run as oom with its time
+//     to OOM. The overshoot is what the tree can fault in within about a
+//     millisecond plus the kill's delivery: tens of percent for a fast
+//     grower. Each run records why no cgroup was used (results.Run.CapNote).
+//
+// bpbench run's summary prints the mechanism once. To get a cgroup: run
+// as root (sudo -E, as on GitHub's runners), in a delegated subtree
+// (systemd-run --user --scope -p Delegate=yes), or in a container with a
+// writable cgroupfs.
+//
+// # Peaks
+//
+// peak-RSS-B is the process tree's resident peak with shared pages counted
+// once: the child's RSS while it is alone, and while it has descendants
+// the sum of every process's PSS (Pss in /proc/PID/smaps_rollup, where a
+// page shared by n processes counts 1/n in each), so 20 forked children
+// sharing their parent's 20MiB count 20MiB, not 400MiB. The cgroup's own
+// peak is another figure, results.Run.CgroupPeakBytes: every page charged
+// to the cgroup, page cache and kernel memory included, and none of the
+// pages the program maps that another cgroup was charged for (a binary
+// already in the page cache).
 //
 // # Outcomes
 //
-// ok (exit 0), oom (above), timeout (still running at Config.Timeout;
-// killed), crash (nonzero exit, panic, any other signal) and interrupted
-// (Run's ctx was cancelled, e.g. by Ctrl-C, while the run was in progress;
-// the child's group is killed and reaped). Every outcome keeps its samples
-// up to the end. Interrupted runs are written to runs.json but not to
-// results.txt: they measure the user, not the workload.
+// ok (exit 0), oom, timeout (still running at Config.Timeout; killed),
+// crash (nonzero exit, panic, any other signal) and interrupted (Run's ctx
+// was cancelled, e.g. by Ctrl-C, while the run was in progress; the
+// child's group is killed and reaped). A run is oom only when the cap
+// fired: the cgroup's oom_kill count rose (a grandchild killed at the cap
+// while the shell that started it exits 0 included) or the watchdog
+// killed it; also when the child dies of its own memory limit, printing
+// Go's "fatal error: runtime: out of memory" or Node's "JavaScript heap
+// out of memory". A SIGKILL nobody counted — the program's own, or a kill
+// at a few MiB — is a crash with its signal; under the watchdog, where no
+// cgroup counts, a SIGKILL during which the machine's OOM-kill count
+// (/proc/vmstat oom_kill) rose is an oom. A run whose cell expects the
+// probe (Cell.Probe) but that never reported stopped before its workload
+// started, or is not the program expected (a --baseline-bin that is not
+// bpbench): it is marked not started, and is never ok even when it exits
+// 0. Every outcome keeps its samples up to the end. Interrupted runs are
+// written to runs.json but not to results.txt: they measure the user, not
+// the workload.
 //
 // # Samples
 //
@@ -78,7 +142,8 @@
 // costs it no extra goroutine or wake-up.
 //
 // The peak RSS of a run is the child's own: the largest of the VmHWM it
-// reports at exit, the VmHWM read while sampling and the RSS samples. The
+// reports at exit, the VmHWM read while sampling and the tree's samples
+// (see Peaks). The
 // kernel's ru_maxrss is not trusted on its own, because a child started
 // by vfork+exec inherits its parent's high-water mark; it is used only
 // when it exceeds the harness's own VmHWM, which proves it is the

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -240,7 +239,7 @@ type Config struct {
 	WarmupTimeout time.Duration // 0 = DefaultWarmupTimeout
 
 	MemLimit  int64         // GOMEMLIMIT for the child in bytes; 0 = leave GOMEMLIMIT unset
-	HardLimit int64         // RSS cap enforced by the watchdog; 0 = HardLimitFactor × MemLimit (no cap when MemLimit is 0 too)
+	HardLimit int64         // the hard cap: each run's memory cgroup limit, or the watchdog's RSS cap; 0 = HardLimitFactor × MemLimit (no cap when MemLimit is 0 too)
 	Interval  time.Duration // sampling and watchdog interval; 0 = DefaultInterval; negative = no sampling, no watchdog and no probe (to measure the harness's own cost)
 	Timeout   time.Duration // per run; 0 = none
 	Shard     Shard         // zero value = every run
@@ -249,7 +248,16 @@ type Config struct {
 	// commit the baseline binary was built from; "" = "base".
 	BaseCommit string
 
+	// CgroupRoot is the cgroup folder in which each run gets its own
+	// memory cgroup (see "The cap model" in the package documentation):
+	// "" = the memory cgroup this process runs in, found through
+	// /proc/self/cgroup and the mount table; "none" = no cgroup, the
+	// watchdog alone. When no cgroup can be made there, the watchdog caps
+	// the runs and each run records why.
+	CgroupRoot string
+
 	nodePreload string // path of probe.NodePreload() on disk, written by Run
+	cgroups     *cgroupHost
 
 	// Events, when set, is told of each run as it starts and ends (see
 	// Event), from Run's goroutine, so that a caller can draw progress.
@@ -333,6 +341,10 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	if cfg.nodePreload, err = writeNodePreload(); err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
+	defer os.RemoveAll(filepath.Dir(cfg.nodePreload))
+	var capNote string
+	cfg.cgroups, capNote = openCgroupHost(cfg.CgroupRoot)
+	defer cfg.cgroups.close()
 	env := machine{goos: runtime.GOOS, goarch: runtime.GOARCH, cpu: cpuName(), commit: cfg.Commit}
 	var facts hostfacts.Options
 	for _, c := range cfg.Cells {
@@ -342,6 +354,10 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		}
 	}
 	env.facts = hostfacts.Read(ctx, facts)
+	env.facts.CapMechanism, env.capNote = CapWatchdog, capNote
+	if cfg.cgroups != nil {
+		env.facts.CapMechanism = fmt.Sprintf("cgroup%d", cfg.cgroups.version)
+	}
 	if env.commit == "" {
 		env.commit = gitCommit(ctx)
 	}
@@ -401,27 +417,24 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 	return res, ctx.Err()
 }
 
-// writeNodePreload writes probe.NodePreload() to a folder of this user's in
-// the temp folder, named by its content, and returns its path.
+// writeNodePreload writes probe.NodePreload() to a fresh folder of this
+// user's, closed to others, in the temp folder, and returns the file's
+// path; Run removes the folder when it returns. The folder is made by
+// os.MkdirTemp, never reused: a folder someone else made in advance under
+// a predictable name is never trusted.
 func writeNodePreload() (string, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("bpbench-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create %s for the node probe: %w", dir, err)
+	dir, err := os.MkdirTemp("", nodeDirPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return "", fmt.Errorf("cannot create a folder for the node probe: %w", err)
 	}
-	// The name is predictable: trust the folder only if it is this user's
-	// and closed to others, and the file only if it holds the probe.
 	fi, err := os.Lstat(dir)
-	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
-		return "", fmt.Errorf("%s is not a folder of this user's closed to others: remove it (it holds only bpbench's node probe) and run again", dir)
+	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o077 != 0 {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("%s is not a folder of this user's closed to others", dir)
 	}
-	pre := probe.NodePreload()
-	h := fnv.New64a()
-	h.Write(pre)
-	path := filepath.Join(dir, fmt.Sprintf("node-probe-%016x.js", h.Sum64()))
-	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, pre) {
-		return path, nil
-	}
-	if err := results.WriteFileAtomic(path, pre); err != nil {
+	path := filepath.Join(dir, "node-probe.js")
+	if err := os.WriteFile(path, probe.NodePreload(), 0o600); err != nil {
+		os.RemoveAll(dir)
 		return "", fmt.Errorf("the node probe: %w", err)
 	}
 	return path, nil
@@ -432,12 +445,22 @@ func writeNodePreload() (string, error) {
 // remove it) is removed by the next Run.
 const runDirPrefix = "bpbench-run-"
 
-// cleanStaleRunDirs removes the working folders of runs whose harness no
-// longer exists.
+// nodeDirPrefix names the folder of the node probe, followed by the
+// harness's pid, like runDirPrefix.
+const nodeDirPrefix = "bpbench-node-"
+
+// cleanStaleRunDirs removes the working folders of runs, and the node
+// probe's folders, whose harness no longer exists.
 func cleanStaleRunDirs() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), runDirPrefix+"*"))
+	for _, prefix := range []string{runDirPrefix, nodeDirPrefix} {
+		cleanStale(prefix)
+	}
+}
+
+func cleanStale(prefix string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
 	for _, d := range dirs {
-		rest := strings.TrimPrefix(filepath.Base(d), runDirPrefix)
+		rest := strings.TrimPrefix(filepath.Base(d), prefix)
 		pidStr, _, ok := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidStr)
 		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
@@ -452,7 +475,8 @@ func cleanStaleRunDirs() {
 // machine is what a run records about where it was measured.
 type machine struct {
 	goos, goarch, cpu, commit, suite string
-	facts                            results.Machine // cores, memory, kernel, versions, load at the start
+	facts                            results.Machine // cores, memory, kernel, versions, load at the start, cap mechanism
+	capNote                          string          // why the watchdog caps the runs, when it does
 }
 
 // suiteFingerprint identifies the suite a run belongs to — its cells'

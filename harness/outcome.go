@@ -20,8 +20,13 @@ type exitFacts struct {
 	exitCode  int
 	wall      time.Duration
 	waitErr   error // from exec.Cmd.Wait, e.g. a grandchild holding stderr
-	probing   bool  // it speaks the probe protocol
+	probing   bool  // it is expected to speak the probe protocol (Cell.Probe)
 	reported  bool  // its probe reported at least once
+
+	mechanism      string        // CapCgroup1, CapCgroup2 or CapWatchdog
+	cgroupOOMKills int64         // OOM kills the run's cgroup counted; -1 unknown (no cgroup, or the kernel does not say)
+	cgroupOOMAt    time.Duration // when a sample first saw them; 0 if none did
+	hostOOMKills   int64         // under the watchdog: OOM kills the machine counted during the run (/proc/vmstat); -1 unknown
 }
 
 // verdict is a run's outcome and what the record says about it.
@@ -32,14 +37,21 @@ type verdict struct {
 	note       string
 }
 
-// classify decides how a run ended. The harness's own kill comes first
-// (oom at the cap, timeout, interrupted), then a child that died of its own
-// memory limit, then SIGKILL from outside (the kernel's or a cgroup's OOM
-// killer), then a clean exit; anything else is a crash. A probing child
-// that crashed or was killed out of memory without ever reporting stopped
-// before its workload started: a configuration problem (a cap too small to
-// start, a sink it cannot open), not a measurement. A timeout is not: the
-// machine may just have been slow to start it.
+// classify decides how a run ended, from facts: the harness's own kill
+// first (oom when the watchdog fired, timeout, interrupted), then the
+// kernel's OOM killer acting at the run's cgroup cap (its oom_kill count
+// rose: oom even when the program it killed was a grandchild and the
+// leader exited 0), then a child that died of its own memory limit (Go's
+// or Node's out-of-memory error), then a clean exit; anything else is a
+// crash. A SIGKILL nobody counted — the program's own, or a kill at a few
+// MiB — is a crash with its signal, not an oom; under the watchdog, where
+// no cgroup counts, a SIGKILL during which the machine's OOM count rose
+// (/proc/vmstat) is an oom. A run expected to speak the probe (Cell.Probe)
+// that never reported stopped before its workload started, whatever its
+// exit: a configuration problem (a cap too small to start, a sink it
+// cannot open, a --baseline-bin that is not bpbench), not a measurement,
+// and never ok. A timeout is not: the machine may just have been slow to
+// start it.
 func classify(f exitFacts) verdict {
 	var v verdict
 	note := func(s string) {
@@ -63,12 +75,30 @@ func classify(f exitFacts) verdict {
 	case f.killedFor == results.Interrupted:
 		v.outcome = results.Interrupted
 		note("the harness was interrupted; killed")
+	case f.cgroupOOMKills > 0:
+		at := f.wall
+		if f.cgroupOOMAt > 0 {
+			at = min(at, f.cgroupOOMAt)
+		}
+		oomAt(at)
+		limit := "its limit"
+		if f.hardLimit > 0 {
+			limit = "the hard limit " + size.Human(f.hardLimit)
+		}
+		note(fmt.Sprintf("the kernel's OOM killer killed %d process(es) of the run's %s at %s", f.cgroupOOMKills, f.mechanism, limit))
 	case f.stderrOOM:
 		oomAt(f.wall)
 		note("the child reported running out of memory")
-	case f.signal == "SIGKILL":
+	case f.signal == "SIGKILL" && f.mechanism == CapWatchdog && f.hostOOMKills > 0:
 		oomAt(f.wall)
-		note("killed by SIGKILL from outside the harness: most likely the kernel or cgroup OOM killer")
+		note(fmt.Sprintf("killed by SIGKILL while the kernel counted %d OOM kill(s) on this machine (/proc/vmstat): most likely its OOM killer", f.hostOOMKills))
+	case f.signal == "SIGKILL":
+		v.outcome = results.Crash
+		if f.mechanism == CapWatchdog {
+			note("killed by SIGKILL that the harness did not send and the kernel did not count as an OOM kill")
+		} else {
+			note("killed by SIGKILL that the run's memory cgroup did not count as an OOM kill")
+		}
 	case f.signal == "" && f.exitCode == 0:
 		v.outcome = results.OK
 		if f.waitErr != nil {
@@ -77,9 +107,14 @@ func classify(f exitFacts) verdict {
 	default:
 		v.outcome = results.Crash
 	}
-	if f.probing && !f.reported && (v.outcome == results.Crash || v.outcome == results.OOM) {
+	if f.probing && !f.reported && (v.outcome == results.Crash || v.outcome == results.OOM || v.outcome == results.OK) {
 		v.notStarted = true
-		note("the workload never reported: it stopped before it started")
+		if v.outcome == results.OK {
+			v.outcome = results.Crash
+			note("it exited 0 without the workload ever reporting through the probe: it is not the program expected (a --baseline-bin that is not bpbench?), or it never ran the workload")
+		} else {
+			note("the workload never reported: it stopped before it started")
+		}
 	}
 	return v
 }

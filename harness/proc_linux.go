@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,47 @@ func (p *procFiles) close() {
 	}
 }
 
+// pss returns the tree's memory with shared pages counted once: the
+// process's resident set size when it is alone, else the sum of every
+// process's proportional set size (Pss in /proc/PID/smaps_rollup), in
+// which a page shared by n processes counts 1/n in each. Summed RSS would
+// count a page shared by 20 forked children 20 times. 0 once the process
+// has exited. smaps_rollup is opened at each call: an open one keeps
+// reading the memory the process had before an exec.
+func (p *procFiles) pss() int64 {
+	if len(p.desc) == 0 {
+		return p.rss()
+	}
+	var sum int64
+	for _, pid := range append(p.descendants(), p.pid) {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+		if err != nil {
+			continue // gone, or a kernel before 4.14
+		}
+		n, _ := f.ReadAt(p.buf, 0)
+		f.Close()
+		sum += rollupPss(p.buf[:n])
+	}
+	if sum == 0 {
+		return p.rss() // no smaps_rollup: summed RSS is all there is
+	}
+	return sum
+}
+
+// rollupPss finds "Pss: N kB" in a smaps_rollup text, in bytes.
+func rollupPss(b []byte) int64 {
+	i := bytes.Index(b, []byte("\nPss:"))
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(b[i+5:])
+	if len(f) < 1 {
+		return 0
+	}
+	kb, _ := strconv.ParseInt(string(f[0]), 10, 64)
+	return kb << 10
+}
+
 // rss returns the resident set size of the process and its descendants
 // (as of the last refresh) in bytes; 0 once the process has exited.
 func (p *procFiles) rss() int64 {
@@ -75,11 +117,17 @@ func (p *procFiles) statmRSS(f *os.File) int64 {
 }
 
 // refresh finds the process's descendants now (through every thread's
-// /proc/PID/task/TID/children), opens the statm of new ones and forgets
-// the ones gone, and returns how many there are.
+// /proc/PID/task/TID/children), together with the orphans reparented to
+// this process (its subreaper) and theirs — a backgrounded grandchild
+// whose parent exited belongs to the run all the same — opens the statm
+// of new ones and forgets the ones gone, and returns how many there are.
 func (p *procFiles) refresh() int {
 	seen := map[int]bool{}
 	queue := []int{p.pid}
+	for _, o := range orphans(p.pid) {
+		seen[o] = true
+		queue = append(queue, o)
+	}
 	for len(queue) > 0 {
 		pid := queue[0]
 		queue = queue[1:]
@@ -96,6 +144,7 @@ func (p *procFiles) refresh() int {
 			delete(p.desc, pid)
 		}
 	}
+
 	for pid := range seen {
 		if p.desc[pid] == nil {
 			if f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/statm"); err == nil {
@@ -105,6 +154,9 @@ func (p *procFiles) refresh() int {
 	}
 	return len(p.desc)
 }
+
+// alone reports whether the last refresh found no other process in the tree.
+func (p *procFiles) alone() bool { return len(p.desc) == 0 }
 
 // descendants returns the pids found by the last refresh.
 func (p *procFiles) descendants() []int {
@@ -197,6 +249,27 @@ func (p *procFiles) hwm() int64 {
 
 // parseHWM finds VmHWM in a /proc/PID/status text (see probe.VmHWM).
 func parseHWM(status []byte) int64 { return probe.VmHWM(status) }
+
+// enterCgroup makes cmd start in cg: under cgroup v2 the kernel clones
+// the child into it (CLONE_INTO_CGROUP); under v1 cmd runs this
+// executable, which joins cg and then execs the program (see the
+// harness's init), with the write end of an exec pipe that its exec
+// closes: r and w, for the caller to close.
+func enterCgroup(cmd *exec.Cmd, cg *runCgroup) (r, w *os.File, err error) {
+	if cg.host.version == 2 {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cg.fd.Fd())
+		return nil, nil, nil
+	}
+	if r, w, err = os.Pipe(); err != nil {
+		return nil, nil, err
+	}
+	fd := 3 + len(cmd.ExtraFiles)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, w)
+	cmd.Path = cg.host.exe
+	cmd.Env = append(cmd.Env, joinEnv+"="+strconv.Itoa(fd)+":"+cg.procsFile())
+	return r, w, nil
+}
 
 // sysProcAttr puts the child in its own process group, so that one kill
 // reaches the grandchildren too (sh -c, node's helpers), and kills it if

@@ -5,6 +5,7 @@ package harness
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"syscall"
 )
@@ -28,17 +29,22 @@ type procFiles struct{}
 func openProc(pid int) (*procFiles, error) {
 	return nil, unsupportedError{}
 }
-func (p *procFiles) close()                          {}
-func (p *procFiles) rss() int64                      { return 0 }
-func (p *procFiles) refresh() int                    { return 0 }
-func (p *procFiles) descendants() []int              { return nil }
-func becomeSubreaper() error                         { return supported() }
-func killTree(pids []int)                            {}
-func processAlive(pid int) bool                      { return false }
-func orphans(leader int) []int                       { return nil }
-func ownedByMe(fi os.FileInfo) bool                  { return false }
-func (p *procFiles) hwm() int64                      { return 0 }
-func sysProcAttr() *syscall.SysProcAttr              { return nil }
+func (p *procFiles) close()             {}
+func (p *procFiles) rss() int64         { return 0 }
+func (p *procFiles) pss() int64         { return 0 }
+func (p *procFiles) alone() bool        { return true }
+func (p *procFiles) refresh() int       { return 0 }
+func (p *procFiles) descendants() []int { return nil }
+func becomeSubreaper() error            { return supported() }
+func killTree(pids []int)               {}
+func processAlive(pid int) bool         { return false }
+func orphans(leader int) []int          { return nil }
+func ownedByMe(fi os.FileInfo) bool     { return false }
+func (p *procFiles) hwm() int64         { return 0 }
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+func enterCgroup(*exec.Cmd, *runCgroup) (r, w *os.File, err error) {
+	return nil, nil, supported()
+}
 func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }
 func exitInfo(ps *os.ProcessState) (int, string)     { return ps.ExitCode(), "" }

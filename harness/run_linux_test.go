@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 
 // testChild is the child side of the tests; it returns the exit code.
 func testChild(mode string) int {
+	if code, ok := cgroupTestChild(mode); ok {
+		return code
+	}
 	ctx := context.Background()
 	var n, reports atomic.Int64
 	fakeStats := func() probe.Stats {
@@ -616,6 +619,7 @@ func TestWatchdogIndependentOfInterval(t *testing.T) {
 	cfg := baseConfig(testCell(t, "oom", false))
 	cfg.MemLimit, cfg.HardLimit, cfg.Interval = 32<<20, 64<<20, time.Minute
 	cfg.Timeout = 30 * time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM || r.WallSeconds > 20 {
 		t.Fatalf("outcome %s after %.1fs with a 1m interval; want oom at the cap", r.Outcome, r.WallSeconds)
@@ -632,6 +636,7 @@ func TestShellGrandchildIsCapped(t *testing.T) {
 		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
 	cfg := baseConfig(c)
 	cfg.MemLimit, cfg.HardLimit, cfg.Timeout = 32<<20, 64<<20, 30*time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM {
 		t.Fatalf("outcome %s, peak %s: the shell's child outgrew the cap unseen", r.Outcome, size.Human(r.PeakRSSBytes))
@@ -650,6 +655,7 @@ func TestWatchdogFindsLateGrandchild(t *testing.T) {
 		Env: []string{envTestChild + "=oom", "GORACE=atexit_sleep_ms=0"}}
 	cfg := baseConfig(c)
 	cfg.MemLimit, cfg.HardLimit, cfg.Interval, cfg.Timeout = 32<<20, 64<<20, time.Minute, 30*time.Second
+	cfg.CgroupRoot = noCgroup // the watchdog's own test
 	r := runOne(t, cfg)
 	if r.Outcome != results.OOM || r.WallSeconds > 20 {
 		t.Fatalf("outcome %s after %.1fs, peak %s: the late grandchild outgrew the cap unseen", r.Outcome, r.WallSeconds, size.Human(r.PeakRSSBytes))

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -16,7 +17,7 @@ var ErrInvalidConfig = errors.New("harness: invalid configuration")
 // render it with the flag's name (Field, Value and Reason carry no
 // spelling of their own).
 type ConfigError struct {
-	Field  string // the Config field: "Count", "MemLimit", "HardLimit", "Timeout", "WarmupTimeout", "Shard"
+	Field  string // the Config field: "Count", "MemLimit", "HardLimit", "Timeout", "WarmupTimeout", "Shard", "CgroupRoot"
 	Value  string // the value refused, as Go formats it (sizes in bytes)
 	Reason string // what is wrong and what to do, without the field's name
 	Err    error  // a more specific cause (ErrBadShard), or nil
@@ -56,6 +57,8 @@ func (c Config) Validate() error {
 		return bad("HardLimit", c.HardLimit, fmt.Sprintf("below MemLimit %d: the hard cap must sit at or above GOMEMLIMIT, or a drain-aware run is killed for memory the Go runtime may use", c.MemLimit))
 	case c.Timeout < 0:
 		return bad("Timeout", c.Timeout, "negative: give a positive duration, or 0 for none")
+	case c.CgroupRoot != "" && c.CgroupRoot != noCgroup && !filepath.IsAbs(c.CgroupRoot):
+		return bad("CgroupRoot", c.CgroupRoot, `not an absolute path: give the cgroup folder to make the runs' cgroups in, "" to find the one bpbench runs in, or "none" for the watchdog alone`)
 	case c.WarmupTimeout < 0:
 		return bad("WarmupTimeout", c.WarmupTimeout, fmt.Sprintf("negative: give a positive duration, or 0 for the default %v", time.Duration(DefaultWarmupTimeout)))
 	}

@@ -44,16 +44,21 @@ type watched struct {
 	maxRSS, maxHWM int64
 	descendants    []int // the child's descendants seen last
 	exitAt         time.Time
+	cgroupOOMAt    time.Duration // when a sample first saw the cgroup's oom_kill count above zero; 0 if none did
 }
 
-// watch samples the child every Interval and enforces the hard cap, the
-// timeout and ctx until the child exits. One timer drives both the samples
+// watch samples the child every Interval and enforces the timeout and ctx
+// until the child exits, and the hard cap when no cgroup does (cg nil). One timer drives both the samples
 // and the watchdog: far from the cap the watchdog looks at each sample and
 // at least every watchdogFar; once the RSS is within reach of it (see
 // nearCap) every watchdogPeriod, each time with a single pread of
 // /proc/PID/statm per process of the child's tree.
-func watch(ctx context.Context, cfg *Config, ch *child) watched {
+func watch(ctx context.Context, cfg *Config, ch *child, cg *runCgroup) watched {
 	var w watched
+	hardLimit := cfg.HardLimit // the watchdog's cap
+	if cg != nil {
+		hardLimit = 0 // the kernel's
+	}
 	// Both may fail if the child is already gone; then there is nothing to sample.
 	procs, _ := openProc(ch.pid)
 	if procs != nil {
@@ -83,7 +88,7 @@ func watch(ctx context.Context, cfg *Config, ch *child) watched {
 	var tick <-chan time.Time
 	if procs != nil && cfg.Interval > 0 {
 		first := cfg.Interval
-		if cfg.HardLimit > 0 {
+		if hardLimit > 0 {
 			first = min(first, watchdogFar)
 		}
 		wake = time.NewTimer(first)
@@ -123,7 +128,7 @@ loop:
 				}
 				refreshedAt = now
 				if procs.refresh() > 0 || rss == nil {
-					cur = procs.rss() // the whole tree: a shell's child counts
+					cur = procs.pss() // the whole tree, shared pages once: a shell's child counts
 				} else {
 					cur, _ = rss.rss(ctx)
 				}
@@ -131,15 +136,25 @@ loop:
 					w.maxHWM = max(w.maxHWM, procs.hwm())
 					sample(now, cur)
 				}
+				w.maxRSS = max(w.maxRSS, cur)
+				if cg != nil && w.cgroupOOMAt == 0 && cg.oomKills() > 0 {
+					w.cgroupOOMAt = now
+				}
 			} else {
 				if now-refreshedAt >= watchdogFar {
 					procs.refresh() // a process forked since the last sample counts too
 					refreshedAt = now
 				}
-				cur = procs.rss()
+				cur = procs.rss() // summed: an upper bound of the tree's PSS, checked below
+				if procs.alone() {
+					w.maxRSS = max(w.maxRSS, cur)
+				}
 			}
-			w.maxRSS = max(w.maxRSS, cur)
-			if cfg.HardLimit > 0 && cur > cfg.HardLimit {
+			if hardLimit > 0 && cur > hardLimit && !procs.alone() {
+				cur = procs.pss() // shared pages once, as the peak counts them
+			}
+			if hardLimit > 0 && cur > hardLimit {
+				w.maxRSS = max(w.maxRSS, cur)
 				kill(results.OOM)
 				w.killRSS = cur
 				// Read the peak while the memory may still be mapped; the
@@ -153,9 +168,9 @@ loop:
 				continue
 			}
 			delay := nextSample - time.Since(ch.start)
-			if cfg.HardLimit > 0 {
+			if hardLimit > 0 {
 				delay = min(delay, watchdogFar)
-				if nearCap(cur, prevRSS, now-prevT, cfg.HardLimit, min(cfg.Interval, watchdogFar)) {
+				if nearCap(cur, prevRSS, now-prevT, hardLimit, min(cfg.Interval, watchdogFar)) {
 					delay = min(delay, watchdogPeriod)
 				}
 			}

@@ -71,8 +71,26 @@ func cmdRun(ctx context.Context, e *env, opts *runOptions, pf *cli.ParamFlags) i
 	if m.res == nil || m.dest == "" {
 		return m.code
 	}
+	if line := capLine(m.res); line != "" {
+		fmt.Fprintln(e.stdout, line)
+	}
 	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); %s\n", m.dest, nextStep(opts, m.dest))
 	return m.code
+}
+
+// capLine says once how the runs' memory was capped: by the kernel (a
+// memory cgroup per run) or by the watchdog, and then why.
+func capLine(res *results.Set) string {
+	for _, r := range res.Runs {
+		if r.Machine == nil || r.Machine.CapMechanism == "" {
+			continue
+		}
+		if r.Machine.CapMechanism == harness.CapWatchdog {
+			return "cap: watchdog (RSS sampled, the tree killed past the hard limit): " + r.CapNote
+		}
+		return "cap: " + r.Machine.CapMechanism + " (a memory cgroup per run: the kernel enforces the hard limit)"
+	}
+	return ""
 }
 
 // runOptionsOf checks bpbench run's flags and positional arguments.

@@ -112,6 +112,13 @@ type Run struct {
 	Argv             []string `json:"argv"`
 	Pid              int      `json:"pid,omitempty"`
 
+	// The kernel's figures for the run's memory cgroup (Machine.CapMechanism
+	// cgroup1 or cgroup2); nil under the watchdog or when the kernel does
+	// not say.
+	CgroupPeakBytes *int64 `json:"cgroup_peak_bytes,omitempty"` // the cgroup's peak charge: every process's memory with shared pages once, page cache and kernel memory included (memory.peak, memory.max_usage_in_bytes)
+	OOMKills        *int64 `json:"oom_kills,omitempty"`         // processes the kernel's OOM killer killed in the cgroup (oom_kill)
+	CapNote         string `json:"cap_note,omitempty"`          // why the watchdog capped the run rather than a cgroup
+
 	// The machine and settings the run was measured with.
 	GOOS            string   `json:"goos"`
 	GOARCH          string   `json:"goarch"`
