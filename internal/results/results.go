@@ -29,6 +29,7 @@ const (
 	UnitPeakRSS     = "peak-RSS-B"
 	UnitPeakHeap    = "peak-heap-B"
 	UnitMaxBuffered = "max-buffered-B"
+	UnitPeakCgroup  = "peak-cgroup-B" // the run's memory cgroup's own peak: page cache and kernel memory included
 	UnitOOM         = "oom-runs"
 	UnitFailed      = "failed-runs"
 	UnitTimeToOOM   = "time-to-oom-sec"
@@ -36,7 +37,7 @@ const (
 
 // lowerIsBetter are the units written with better=lower metadata;
 // time-to-oom-sec is written with better=higher (dying later is better).
-var lowerIsBetter = []string{UnitPeakRSS, UnitPeakHeap, UnitMaxBuffered, UnitOOM, UnitFailed}
+var lowerIsBetter = []string{UnitPeakRSS, UnitPeakHeap, UnitMaxBuffered, UnitPeakCgroup, UnitOOM, UnitFailed}
 
 // IsFraction reports whether unit counts runs with some outcome (1 or 0 per
 // run), so that its mean is the fraction of such runs.

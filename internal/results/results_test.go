@@ -302,3 +302,28 @@ func TestHasRuns(t *testing.T) {
 		t.Errorf("a written folder: %v", err)
 	}
 }
+
+// A run capped by a cgroup says so in its configuration (cap:) and carries
+// the cgroup's own peak as its own unit; a watchdog run has no such unit.
+func TestResultsTxtCarriesTheCap(t *testing.T) {
+	peak := int64(80 << 20)
+	r := Run{Name: "BenchmarkX/variant=drain", Outcome: OK, WallSeconds: 0.1, PeakRSSBytes: 1 << 20,
+		Machine: &Machine{CapMechanism: "cgroup1"}, CgroupPeakBytes: &peak}
+	res := r.BenchResult()
+	var capCfg string
+	for _, c := range res.Config {
+		if c.Key == "cap" {
+			capCfg = string(c.Value)
+		}
+	}
+	if capCfg != "cgroup1" {
+		t.Errorf("cap config %q; want cgroup1", capCfg)
+	}
+	if v, ok := res.Value(UnitPeakCgroup); !ok || v != float64(peak) {
+		t.Errorf("%s = %v, %v; want %d", UnitPeakCgroup, v, ok, peak)
+	}
+	r.Machine.CapMechanism, r.CgroupPeakBytes = "watchdog", nil
+	if _, ok := r.BenchResult().Value(UnitPeakCgroup); ok {
+		t.Errorf("a watchdog run reports %s", UnitPeakCgroup)
+	}
+}

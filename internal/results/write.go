@@ -289,6 +289,9 @@ func (r *Run) BenchResult() *benchfmt.Result {
 	if r.HardLimit > 0 {
 		cfg("hardlimit", size.Format(r.HardLimit))
 	}
+	if r.Machine != nil {
+		cfg("cap", r.Machine.CapMechanism)
+	}
 	cfg("commit", r.Commit)
 	cfg("side", r.Side)
 	val := func(v float64, unit string) {
@@ -305,6 +308,9 @@ func (r *Run) BenchResult() *benchfmt.Result {
 	}
 	if r.MaxBufferedBytes != nil {
 		val(float64(*r.MaxBufferedBytes), UnitMaxBuffered)
+	}
+	if r.CgroupPeakBytes != nil {
+		val(float64(*r.CgroupPeakBytes), UnitPeakCgroup)
 	}
 	val(b2f(r.Outcome == OOM), UnitOOM)
 	val(b2f(r.Outcome == Timeout || r.Outcome == Crash), UnitFailed)
