@@ -66,7 +66,7 @@ func cellText(unit string, sc benchunit.Scaler, c *Cell) string {
 	if results.IsViolation(unit) {
 		// Calls are counted exactly: whole numbers, and no interval
 		// when every run made as many.
-		s := thousands(int64(math.Round(c.Center)))
+		s := FormatCount(int64(math.Round(c.Center)))
 		if c.Values[0] != c.Values[c.N()-1] {
 			s += " ± " + pctRange(c)
 		}
@@ -127,9 +127,9 @@ func deltaText(unit string, r *Row, i int) string {
 		diff := int64(math.Round(r.Cells[i].Center)) - int64(math.Round(r.Cells[0].Center))
 		switch {
 		case diff > 0:
-			return "+" + thousands(diff)
+			return "+" + FormatCount(diff)
 		case diff < 0:
-			return thousands(diff)
+			return FormatCount(diff)
 		}
 		return "~"
 	}

@@ -39,7 +39,7 @@ var violationKinds = []violationKind{
 
 // describe is "183,412 writes after write() returned false (35.0MiB)".
 func (k violationKind) describe(count, bytes int64) string {
-	s := thousands(count) + " " + k.many
+	s := FormatCount(count) + " " + k.many
 	if count == 1 {
 		s = "1 " + k.one
 	}
@@ -49,8 +49,9 @@ func (k violationKind) describe(count, bytes int64) string {
 	return s
 }
 
-// thousands writes n with a comma between each group of three digits.
-func thousands(n int64) string {
+// FormatCount writes a count of calls with a comma between each group of
+// three digits: 183,412.
+func FormatCount(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -333,7 +334,7 @@ func violationFindings(base, head *Input, v *Verdict, fail func(Finding)) {
 				}
 			case hm > medianCount(b.counts):
 				fail(Finding{Bench: bench, Kind: "backpressure", Unit: k.unit, Message: fmt.Sprintf("%s rose from %s to %s per run (median): %s",
-					k.many, thousands(medianCount(b.counts)), thousands(hm), sitesText(h, k, len(h.counts), names, b)), Sites: h.siteList()})
+					k.many, FormatCount(medianCount(b.counts)), FormatCount(hm), sitesText(h, k, len(h.counts), names, b)), Sites: h.siteList()})
 			case h.made() > 0 && !isControl(bench) && !isDrainVariant(bench):
 				v.Notes = append(v.Notes, fmt.Sprintf("%s still ignores backpressure, as in the base: %s", bench, sitesText(h, k, len(h.counts), names, b)))
 			}
@@ -350,4 +351,98 @@ func violationFindings(base, head *Input, v *Verdict, fail func(Finding)) {
 		slices.Sort(unjudged)
 		v.Notes = append(v.Notes, fmt.Sprintf("writes after false, pushes after false or extra drain listeners are reported on one side only, so their change was not judged: %s", joinList(slices.Compact(unjudged))))
 	}
+}
+
+// Ignored is where the runs of a report ignored backpressure.
+type Ignored struct {
+	Sites    []IgnoredSite
+	Reported bool // whether any run reported the counts at all (an external command without the Node preload reports none)
+}
+
+// IgnoredSite is one call site where runs ignored backpressure in one way,
+// and what each workload, variant and side did there.
+type IgnoredSite struct {
+	Site     string // as a reader sees it, "lines.go:94" (see the gate), or "call site not recorded"
+	Recorded string // as the probe recorded it; "" when it recorded none
+	Function string // the function making the calls; "" when unknown
+	What     string // "writes after write() returned false", ...
+	Counts   []IgnoredCount
+}
+
+// IgnoredCount is what the runs of one workload, variant and side did at
+// a call site.
+type IgnoredCount struct {
+	Workload string // the workload and its parameters (Group.Title)
+	Variant  string
+	Side     string // results.SideBase or results.SideHead; "" without sides
+	Runs     int    // runs that made such calls here
+	Of       int    // runs that reported the counts
+	Count    int64  // calls per run, the median over Runs
+	Bytes    int64  // what they added to the buffers per run, the median over Runs; 0 for drain listeners
+}
+
+// IgnoredSites lists the call sites where the runs of head (and of base,
+// when given) ignored backpressure, in the order the workloads and
+// variants first show them; at each site base's counts come before head's.
+func IgnoredSites(base, head *results.Set) *Ignored {
+	out := &Ignored{}
+	names := namesOf(base, head)
+	type side struct {
+		name   string
+		groups map[string]*Group
+	}
+	var sides []side
+	var keys []*Group
+	for _, s := range []struct {
+		name string
+		set  *results.Set
+	}{{results.SideBase, base}, {results.SideHead, head}} {
+		if s.set == nil {
+			continue
+		}
+		sd := side{name: s.name, groups: map[string]*Group{}}
+		for _, g := range GroupRuns(s.set) {
+			sd.groups[g.Key] = g
+			if !slices.ContainsFunc(keys, func(k *Group) bool { return k.Key == g.Key }) {
+				keys = append(keys, g)
+			}
+		}
+		sides = append(sides, sd)
+	}
+	if base == nil {
+		sides[0].name = ""
+	}
+	bySite := map[[2]string]*IgnoredSite{}
+	var order []*IgnoredSite
+	for _, key := range keys {
+		for _, sd := range sides {
+			g := sd.groups[key.Key]
+			if g == nil {
+				continue
+			}
+			for _, v := range g.Variants {
+				for _, k := range violationKinds {
+					t := &kindTally{}
+					for _, r := range g.Runs[v] {
+						t.add(r, k)
+					}
+					out.Reported = out.Reported || len(t.counts) > 0
+					for _, st := range t.sites {
+						s := bySite[[2]string{k.kind, st.site}]
+						if s == nil {
+							s = &IgnoredSite{Site: names.name(st.site), Recorded: st.site, Function: st.function, What: k.many}
+							bySite[[2]string{k.kind, st.site}] = s
+							order = append(order, s)
+						}
+						s.Counts = append(s.Counts, IgnoredCount{Workload: g.Title, Variant: v, Side: sd.name, Runs: len(st.counts), Of: len(t.counts),
+							Count: medianCount(st.counts), Bytes: medianCount(st.bytes)})
+					}
+				}
+			}
+		}
+	}
+	for _, s := range order {
+		out.Sites = append(out.Sites, *s)
+	}
+	return out
 }

@@ -181,8 +181,8 @@ func TestSiteNames(t *testing.T) {
 			t.Errorf("name(%q) = %q, want %q", site, got, want)
 		}
 	}
-	if thousands(183412) != "183,412" || thousands(-1000) != "-1,000" || thousands(999) != "999" {
-		t.Errorf("thousands: %s %s %s", thousands(183412), thousands(-1000), thousands(999))
+	if FormatCount(183412) != "183,412" || FormatCount(-1000) != "-1,000" || FormatCount(999) != "999" {
+		t.Errorf("thousands: %s %s %s", FormatCount(183412), FormatCount(-1000), FormatCount(999))
 	}
 }
 
