@@ -16,7 +16,9 @@ import (
 // calls it a regression (when the change is also significant): wall time
 // is the noisiest, peak RSS the most important. Units not listed and not
 // reported by bpbench itself (go test -bench output) get OtherThreshold;
-// oom-runs, failed-runs and time-to-oom-sec are judged by outcome instead.
+// oom-runs, failed-runs and time-to-oom-sec are judged by outcome instead,
+// writes-after-false, pushes-after-false and extra-drain-listeners by any
+// increase (see Gate).
 // In the order help text lists them.
 var defaultThresholds = []struct {
 	unit string
@@ -87,6 +89,9 @@ func (o GateOptions) threshold(unit string) (float64, bool) {
 	case results.UnitOOM, results.UnitFailed, results.UnitTimeToOOM:
 		return 0, false
 	}
+	if results.IsViolation(unit) {
+		return 0, false
+	}
 	return OtherThreshold, true
 }
 
@@ -107,9 +112,13 @@ func (o *GateOptions) ParseThreshold(s string) error {
 // Finding is one reason the gate failed.
 type Finding struct {
 	Bench   string `json:"benchmark"`
-	Kind    string `json:"kind"` // "metric", "outcome", "growth" or "bound"
+	Kind    string `json:"kind"` // "metric", "outcome", "growth", "bound" or "backpressure"
 	Unit    string `json:"unit,omitempty"`
 	Message string `json:"message"`
+	// Sites are the call sites a backpressure finding names, as the
+	// probe recorded them ("/src/app/flood.js:12"); the message shows
+	// them shortened.
+	Sites []string `json:"sites,omitempty"`
 }
 
 // Verdict is the gate's decision and its reasons.
@@ -129,7 +138,11 @@ type Verdict struct {
 // than its threshold and significant at opts' alpha (or, with too few runs
 // for the test, worse by more than the threshold); an outcome that got
 // worse in any run; a drain-aware run whose memory is no longer flat; a
-// drain-aware run that buffered more than backpressure promises. Inputs
+// drain-aware run that buffered more than backpressure promises; a
+// drain-aware run that ignored backpressure at all (a write after write()
+// returned false, a push after push() returned false, a second drain
+// listener), or any benchmark that did so more often per run (median) than
+// in the base, without statistics, naming the call sites. Inputs
 // capped differently (Incomparable) are refused, ErrIncomparable, unless
 // opts.AllowMixed.
 func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
@@ -144,6 +157,9 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 		return nil, err
 	}
 	for unit := range opts.Thresholds {
+		if results.IsViolation(unit) {
+			return nil, errorf(ErrBadOption, "--threshold %s: the gate fails any increase of %s, and any at all in a drain-aware run; it takes no threshold", unit, unit)
+		}
 		_, known := defaultThreshold(unit)
 		for _, t := range cmp.Tables {
 			known = known || t.Unit == unit
@@ -188,6 +204,9 @@ func Gate(base, head *Input, opts GateOptions) (*Verdict, error) {
 	if v.Compared == 0 {
 		return nil, errorf(ErrIncomparable, "no benchmark of %s is in %s: nothing to compare; gate results of the same workloads and parameters", head.Label, base.Label)
 	}
+
+	// Calls that ignored backpressure: the cause, before the symptoms.
+	violationFindings(base, head, v, fail)
 
 	// Metrics.
 	tooFew := map[string]bool{}

@@ -63,6 +63,15 @@ func cellText(unit string, sc benchunit.Scaler, c *Cell) string {
 	if results.IsFraction(unit) {
 		return fmt.Sprintf("%d/%d", c.count(), c.N())
 	}
+	if results.IsViolation(unit) {
+		// Calls are counted exactly: whole numbers, and no interval
+		// when every run made as many.
+		s := FormatCount(int64(math.Round(c.Center)))
+		if c.Values[0] != c.Values[c.N()-1] {
+			s += " ± " + pctRange(c)
+		}
+		return s
+	}
 	return sc.Format(c.Center) + " ± " + pctRange(c)
 }
 
@@ -112,6 +121,17 @@ func deltaText(unit string, r *Row, i int) string {
 	}
 	if results.IsFraction(unit) && d.Significant {
 		return fmt.Sprintf("%+.0f pp", 100*(r.Cells[i].Center-r.Cells[0].Center))
+	}
+	if results.IsViolation(unit) {
+		// Any change counts, significant or not (the gate fails any increase).
+		diff := int64(math.Round(r.Cells[i].Center)) - int64(math.Round(r.Cells[0].Center))
+		switch {
+		case diff > 0:
+			return "+" + FormatCount(diff)
+		case diff < 0:
+			return FormatCount(diff)
+		}
+		return "~"
 	}
 	return d.String()
 }
@@ -167,7 +187,14 @@ func (c *Comparison) WriteText(w io.Writer) error {
 }
 
 func (c *Comparison) writeLegend(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "\nmedian ± 95%% confidence interval (∞: fewer than 6 runs, too few for one); delta of the medians, \"~\" when the Mann-Whitney U test finds no difference at alpha %g (p is its p-value; at least 4+4 runs can reach 0.05); oom-runs and failed-runs count runs (k of n); n = runs.\n", c.Alpha)
+	calls := ""
+	for _, t := range c.Tables {
+		if results.IsViolation(t.Unit) {
+			calls = " Writes after false, pushes after false and extra drain listeners are calls per run (median), their delta the change in calls, shown whatever the test says."
+			break
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nmedian ± 95%% confidence interval (∞: fewer than 6 runs, too few for one); delta of the medians, \"~\" when the Mann-Whitney U test finds no difference at alpha %g (p is its p-value; at least 4+4 runs can reach 0.05); oom-runs and failed-runs count runs (k of n); n = runs.%s\n", c.Alpha, calls)
 	return err
 }
 

@@ -57,8 +57,15 @@
 //	oom-runs         1 for a run killed out of memory, else 0: its mean is the oom fraction
 //	failed-runs      1 for a timeout or crash, else 0
 //	time-to-oom-sec  seconds from start to the kill, oom runs only
+//	writes-after-false     writes made while the stream owed a drain
+//	                       (Run.WritesAfterFalse), runs whose probe reported it
+//	pushes-after-false     pushes made after push() returned false
+//	                       (Run.PushesAfterFalse), runs whose probe reported it
+//	extra-drain-listeners  drain listeners attached while one was already
+//	                       (Run.ExtraDrainListeners), runs whose probe reported it
 //
-// peak-RSS-B, peak-heap-B, max-buffered-B, oom-runs and failed-runs are
-// declared with `Unit X better=lower` metadata, time-to-oom-sec with
-// better=higher (a run that dies later grows more slowly).
+// time-to-oom-sec is declared with `Unit X better=higher` metadata (a run
+// that dies later grows more slowly), every other unit but sec/op with
+// better=lower. The call sites of the backpressure violations are in
+// runs.json only (Run.Violations).
 package results

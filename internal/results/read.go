@@ -295,6 +295,16 @@ func (r *Run) check() error {
 	case r.Side != "" && r.Side != SideBase && r.Side != SideHead:
 		return fmt.Errorf("run %s: side %q is neither %s nor %s", r.ID, r.Side, SideBase, SideHead)
 	}
+	for _, n := range []*int64{r.WritesAfterFalse, r.BytesAfterFalse, r.PushesAfterFalse, r.BytesPushedAfterFalse, r.ExtraDrainListeners} {
+		if n != nil && *n < 0 {
+			return fmt.Errorf("run %s: a negative count of calls that ignored backpressure", r.ID)
+		}
+	}
+	for _, v := range r.Violations {
+		if v.Site == "" || v.Count < 0 || v.Bytes < 0 {
+			return fmt.Errorf("run %s: violation %q at %q: no call site, or a negative count", r.ID, v.Kind, v.Site)
+		}
+	}
 	return nil
 }
 

@@ -33,11 +33,22 @@ const (
 	UnitOOM         = "oom-runs"
 	UnitFailed      = "failed-runs"
 	UnitTimeToOOM   = "time-to-oom-sec"
+
+	UnitWritesAfterFalse    = "writes-after-false"    // Run.WritesAfterFalse, where reported
+	UnitPushesAfterFalse    = "pushes-after-false"    // Run.PushesAfterFalse, where reported
+	UnitExtraDrainListeners = "extra-drain-listeners" // Run.ExtraDrainListeners, where reported
 )
 
 // lowerIsBetter are the units written with better=lower metadata;
 // time-to-oom-sec is written with better=higher (dying later is better).
-var lowerIsBetter = []string{UnitPeakRSS, UnitPeakHeap, UnitMaxBuffered, UnitPeakCgroup, UnitOOM, UnitFailed}
+var lowerIsBetter = []string{UnitPeakRSS, UnitPeakHeap, UnitMaxBuffered, UnitPeakCgroup, UnitOOM, UnitFailed, UnitWritesAfterFalse, UnitPushesAfterFalse, UnitExtraDrainListeners}
+
+// IsViolation reports whether unit counts calls that ignored backpressure
+// (writes-after-false, pushes-after-false, extra-drain-listeners): a gate
+// judges any increase, without statistics.
+func IsViolation(unit string) bool {
+	return unit == UnitWritesAfterFalse || unit == UnitPushesAfterFalse || unit == UnitExtraDrainListeners
+}
 
 // IsFraction reports whether unit counts runs with some outcome (1 or 0 per
 // run), so that its mean is the fraction of such runs.
@@ -134,6 +145,19 @@ type Run struct {
 	Shard           string   `json:"shard,omitempty"`   // "I/N" of the shard that measured it
 	Machine         *Machine `json:"machine,omitempty"` // facts about the machine; nil in folders written before they were recorded
 
+	// Backpressure violations: calls that ignored backpressure, as the
+	// run's probe last reported them (streamcore's Stats or the Node
+	// preload), counted over the whole run and summed over its streams.
+	// A nil count was not reported: an external command without the
+	// preload, pushes of a Go workload (streamcore counts none), a folder
+	// written before bpbench recorded them. 0 was reported: none happened.
+	WritesAfterFalse      *int64      `json:"writes_after_false,omitempty"`       // write() calls made while the stream owed a drain: an earlier write returned false and 'drain' had not fired yet
+	BytesAfterFalse       *int64      `json:"bytes_after_false,omitempty"`        // what those writes added to the buffers, in the streams' unit (bytes; chunks in object mode)
+	PushesAfterFalse      *int64      `json:"pushes_after_false,omitempty"`       // Readable push() calls made after push() returned false and before the next read (Node preload)
+	BytesPushedAfterFalse *int64      `json:"bytes_pushed_after_false,omitempty"` // what those pushes added
+	ExtraDrainListeners   *int64      `json:"extra_drain_listeners,omitempty"`    // 'drain' listeners attached (OnDrain, on('drain')) while one was already attached
+	Violations            []Violation `json:"violations,omitempty"`               // where they were made: one per kind and call site
+
 	Series []Sample `json:"-"` // the time series, written to Samples
 }
 
@@ -148,6 +172,29 @@ type Machine struct {
 	NodeVersion  string    `json:"node_version,omitempty"`  // node --version, when the suite runs Node; "" otherwise
 	CapMechanism string    `json:"cap_mechanism,omitempty"` // how the hard cap was enforced: "cgroup2", "cgroup1" or "watchdog"
 	LoadAverage  []float64 `json:"load_average,omitempty"`  // 1, 5 and 15 minute load averages when the suite started
+}
+
+// Kinds of Violation.
+const (
+	WriteAfterFalse    = "write-after-false"    // Run.WritesAfterFalse, Run.BytesAfterFalse
+	PushAfterFalse     = "push-after-false"     // Run.PushesAfterFalse, Run.BytesPushedAfterFalse
+	ExtraDrainListener = "extra-drain-listener" // Run.ExtraDrainListeners
+)
+
+// Violation is where a run ignored backpressure: the first call of one
+// kind made at one call site, as the probe reported it. The probe keeps
+// the first call site of each kind, so a run has at most one Violation per
+// kind today, carrying the kind's totals: Count and Bytes are the run's
+// WritesAfterFalse and BytesAfterFalse for WriteAfterFalse (pushes for
+// PushAfterFalse; ExtraDrainListeners, no bytes, for ExtraDrainListener),
+// later calls made elsewhere included. A reader sums them per kind and
+// must not assume one per kind.
+type Violation struct {
+	Kind     string `json:"kind"`               // WriteAfterFalse, PushAfterFalse or ExtraDrainListener
+	Site     string `json:"site"`               // "file:line" as the probe reported it: the full path of a Go file, the path or file:// URL of a script
+	Function string `json:"function,omitempty"` // the function making the call, e.g. "main.flood" or "Socket.onData"; "" when unknown
+	Count    int64  `json:"count"`              // calls of this kind attributed to Site
+	Bytes    int64  `json:"bytes,omitempty"`    // what they added to the buffers (not for ExtraDrainListener)
 }
 
 // Param returns the value of the parameter key, or "".

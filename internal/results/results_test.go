@@ -40,6 +40,7 @@ func sampleResults() *Set {
 	hwm := Param{"hwm", "64KiB"}
 	drain := mk(0, "TightLoop", "drain", OK, hwm, Param{"lines", "5000000"})
 	drain.PeakHeapBytes, drain.MaxBufferedBytes = ptr(int64(3<<20)), ptr(int64(65536))
+	drain.WritesAfterFalse, drain.BytesAfterFalse, drain.ExtraDrainListeners = ptr(int64(0)), ptr(int64(0)), ptr(int64(0))
 	drain.Machine = &Machine{Cores: 2, MemoryBytes: 8 << 30, Kernel: "Linux 6.1.0", GoVersion: "go1.24.2", LoadAverage: []float64{0.5, 0.25, 0.1}}
 	drain.Series = []Sample{
 		{T: 5 * time.Millisecond, RSS: 8 << 20, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1},
@@ -50,6 +51,12 @@ func sampleResults() *Set {
 	naive.PeakHeapBytes, naive.MaxBufferedBytes = ptr(int64(200<<20)), ptr(int64(190<<20))
 	naive.TimeToOOMSeconds, naive.ExitCode, naive.Signal = ptr(1.5), -1, "SIGKILL"
 	naive.StderrTail, naive.Note = "some\nstderr ✓\n", "RSS crossed"
+	naive.WritesAfterFalse, naive.BytesAfterFalse, naive.ExtraDrainListeners = ptr(int64(183412)), ptr(int64(37330000)), ptr(int64(0))
+	naive.PushesAfterFalse, naive.BytesPushedAfterFalse = ptr(int64(7)), ptr(int64(7168))
+	naive.Violations = []Violation{
+		{Kind: WriteAfterFalse, Site: "/src/bpbench/workloads/lines.go:94", Function: "github.com/bpbench/bpbench/workloads.naiveLines", Count: 183412, Bytes: 37330000},
+		{Kind: PushAfterFalse, Site: "file:///home/u/flood.js:12", Count: 7, Bytes: 7168},
+	}
 	naive.Series = []Sample{{T: time.Second, RSS: 257 << 20, Heap: 200 << 20, Buffered: 190 << 20, GoTotal: 250 << 20, GCCycles: 40, FalseReturns: 99, Drains: 0, DrainWait: 0}}
 	cmd := mk(2, "Cmd", "", Crash)
 	cmd.ExitCode = 3
@@ -109,6 +116,27 @@ func TestWriteDirReadDirRoundTrip(t *testing.T) {
 	}
 	if _, ok := raw[1]["machine"]; ok {
 		t.Error("machine on a run that recorded none")
+	}
+	// Backpressure violations: the counts where reported (0 included),
+	// with their call sites; nothing for a run that reported none.
+	for k, want := range map[string]string{"writes_after_false": "183412", "bytes_after_false": "37330000", "pushes_after_false": "7",
+		"bytes_pushed_after_false": "7168", "extra_drain_listeners": "0"} {
+		if got := string(raw[1][k]); got != want {
+			t.Errorf("runs.json naive run %s = %s, want %s", k, got, want)
+		}
+	}
+	var sites bytes.Buffer
+	json.Compact(&sites, raw[1]["violations"])
+	if s := sites.String(); !strings.HasPrefix(s, `[{"kind":"write-after-false","site":"/src/bpbench/workloads/lines.go:94","function":"github.com/bpbench/bpbench/workloads.naiveLines","count":183412,"bytes":37330000}`) {
+		t.Errorf("runs.json violations %s", s)
+	}
+	if string(raw[0]["writes_after_false"]) != "0" {
+		t.Errorf("drain run writes_after_false %s; want 0 (reported, none)", raw[0]["writes_after_false"])
+	}
+	for _, k := range []string{"writes_after_false", "bytes_after_false", "pushes_after_false", "extra_drain_listeners", "violations"} {
+		if _, ok := raw[2][k]; ok {
+			t.Errorf("runs.json has %q for a run that did not report it", k)
+		}
 	}
 	if _, ok := raw[0]["time_to_oom_seconds"]; ok {
 		t.Error("time_to_oom_seconds on an ok run")
@@ -204,6 +232,19 @@ func TestResultsTxtIsBenchfmt(t *testing.T) {
 	}
 	if v := values[1]; v["oom-runs"] != 1 || v["failed-runs"] != 0 || v["time-to-oom-sec"] != 1.5 || v["sec/op"] != 0 {
 		t.Errorf("oom values %v", v)
+	}
+	for i, want := range []map[string]float64{
+		{"writes-after-false": 0, "extra-drain-listeners": 0},
+		{"writes-after-false": 183412, "pushes-after-false": 7, "extra-drain-listeners": 0},
+	} {
+		for u, n := range want {
+			if got, ok := values[i][u]; !ok || got != n {
+				t.Errorf("%s: %s = %v (present %v); want %v", names[i], u, got, ok, n)
+			}
+		}
+	}
+	if _, ok := values[0]["pushes-after-false"]; ok {
+		t.Error("pushes-after-false written for a run that did not report it")
 	}
 	if v := values[2]; v["failed-runs"] != 1 || len(v) != 3 {
 		t.Errorf("external crash values %v; want no heap or buffered", v)
@@ -325,5 +366,29 @@ func TestResultsTxtCarriesTheCap(t *testing.T) {
 	r.Machine.CapMechanism, r.CgroupPeakBytes = "watchdog", nil
 	if _, ok := r.BenchResult().Value(UnitPeakCgroup); ok {
 		t.Errorf("a watchdog run reports %s", UnitPeakCgroup)
+	}
+}
+
+// A runs.json written before bpbench recorded backpressure violations
+// reads back without them, and its results.txt has no such unit.
+func TestReadDirWithoutViolations(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, SamplesDir), 0o755)
+	os.WriteFile(filepath.Join(dir, SamplesDir, "a.csv"), []byte(SamplesHeader+"\n0.005000000,8388608,,,,,,,,\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, RunsFile), []byte(`[{"index":0,"id":"a","name":"BenchmarkTightLoop/variant=naive","bench":"TightLoop","workload":"tight-loop",
+"variant":"naive","params":{"memlimit":"128MiB"},"rep":0,"outcome":"ok","wall_seconds":1,"peak_rss_bytes":8388608,"peak_heap_bytes":1024,
+"max_buffered_bytes":null,"samples":"samples/a.csv","exit_code":0,"argv":["x"],"goos":"linux","goarch":"amd64","commit":"c","interval_seconds":0.005}]`), 0o644)
+	set, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := set.Runs[0]
+	if r.WritesAfterFalse != nil || r.BytesAfterFalse != nil || r.PushesAfterFalse != nil || r.ExtraDrainListeners != nil || r.Violations != nil {
+		t.Errorf("an old run reads with violations: %+v", r)
+	}
+	for _, v := range r.BenchResult().Values {
+		if IsViolation(v.Unit) {
+			t.Errorf("an old run has %s in results.txt", v.Unit)
+		}
 	}
 }

@@ -317,6 +317,14 @@ func (r *Run) BenchResult() *benchfmt.Result {
 	if r.Outcome == OOM && r.TimeToOOMSeconds != nil {
 		val(*r.TimeToOOMSeconds, UnitTimeToOOM)
 	}
+	for _, c := range []struct {
+		n    *int64
+		unit string
+	}{{r.WritesAfterFalse, UnitWritesAfterFalse}, {r.PushesAfterFalse, UnitPushesAfterFalse}, {r.ExtraDrainListeners, UnitExtraDrainListeners}} {
+		if c.n != nil {
+			val(float64(*c.n), c.unit)
+		}
+	}
 	return res
 }
 

@@ -44,6 +44,7 @@ type Report struct {
 	Figures    []*chart.Figure
 	Params     [][2]string
 	Machine    [][2]string
+	Ignored    *IgnoredSection
 	svgs       map[string]template.HTML
 	format     string
 }
@@ -102,6 +103,7 @@ func Build(in *reports.Input, opts Options) (*Report, error) {
 		r.Figures = append(chart.MemoryFigures(in.Set), chart.SummaryFigures(in.Set, nil)...)
 	}
 	r.Params, r.Machine = settings(in.Set)
+	r.Ignored = ignored(in.Set, base, head)
 	return r, nil
 }
 
@@ -244,7 +246,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"cell":  (*reports.Table).CellText,
 	"delta": (*reports.Table).DeltaText,
-}).Parse(htmlTemplate))
+}).Parse(htmlTemplate + ignoredTemplate))
 
 // WriteHTML writes the one-file report: inline SVG and CSS, no script, no
 // network.
@@ -293,6 +295,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n## Summary\n\n")
 	reports.WriteSummaryMarkdown(&b, r.Summary)
+	r.Ignored.writeMarkdown(&b)
 	b.WriteString("\n## Charts\n\n")
 	for _, f := range r.Figures {
 		fmt.Fprintf(&b, "![%s](%s/%s.%s)\n\n", markdownText(f.Alt), chart.Dir, f.Name, r.format)
