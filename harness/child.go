@@ -101,6 +101,7 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 			r.BytesWritten = &w
 		}
 	}
+	ps.fillViolations(&r)
 	series := w.series
 	if final := ps.final; final != nil {
 		peak = max(peak, final.HWM)

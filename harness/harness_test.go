@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bpbench/bpbench/internal/results"
+	"github.com/bpbench/bpbench/probe"
 )
 
 func TestPlanInterleavesAndShards(t *testing.T) {
@@ -216,5 +217,33 @@ func TestSuiteFingerprint(t *testing.T) {
 	d.Count = 6
 	if suiteFingerprint(c) == suiteFingerprint(b) || suiteFingerprint(d) == suiteFingerprint(b) {
 		t.Error("another cell or count keeps the fingerprint")
+	}
+}
+
+// What the probe reports of backpressure ignored reaches the run: counts
+// (nil when not reported, 0 kept as 0) and one violation per kind with a
+// call site.
+func TestFillViolations(t *testing.T) {
+	l, ok := probe.Parse(`f waf=12 wafbytes=1200 waffile="/src/flood.js" wafline=12 waffunc="flood" xdrain=0`)
+	if !ok {
+		t.Fatal("the line does not parse")
+	}
+	ps := &probeState{lines: 1, last: l}
+	var r results.Run
+	ps.fillViolations(&r)
+	if r.WritesAfterFalse == nil || *r.WritesAfterFalse != 12 || *r.BytesAfterFalse != 1200 {
+		t.Errorf("writes after false %v, bytes %v; want 12 and 1200", r.WritesAfterFalse, r.BytesAfterFalse)
+	}
+	if r.ExtraDrainListeners == nil || *r.ExtraDrainListeners != 0 || r.PushesAfterFalse != nil {
+		t.Errorf("extra drain listeners %v (want 0), pushes %v (want nil: not reported)", r.ExtraDrainListeners, r.PushesAfterFalse)
+	}
+	want := []results.Violation{{Kind: results.WriteAfterFalse, Site: "/src/flood.js:12", Function: "flood", Count: 12, Bytes: 1200}}
+	if !slices.Equal(r.Violations, want) {
+		t.Errorf("violations %+v; want %+v", r.Violations, want)
+	}
+	var none results.Run
+	(&probeState{}).fillViolations(&none)
+	if none.WritesAfterFalse != nil || none.Violations != nil {
+		t.Errorf("a run that never reported has violations: %+v", none)
 	}
 }

@@ -114,3 +114,36 @@ func (ps *probeState) fill(s *results.Sample) bool {
 	s.Written = l.Written
 	return true
 }
+
+// fillViolations copies what the probe last reported of backpressure
+// ignored — writes and pushes after false, extra drain listeners, and the
+// first call site of each — into r. A count the program did not report
+// (-1) stays nil; a 0 is recorded as 0.
+func (ps *probeState) fillViolations(r *results.Run) {
+	if ps.lines == 0 {
+		return
+	}
+	l := ps.last
+	count := func(n int64) *int64 {
+		if n < 0 {
+			return nil
+		}
+		return &n
+	}
+	r.WritesAfterFalse, r.BytesAfterFalse = count(l.WritesAfterFalse), count(l.BytesAfterFalse)
+	r.PushesAfterFalse, r.BytesPushedAfterFalse = count(l.PushesAfterFalse), count(l.BytesPushedAfterFalse)
+	r.ExtraDrainListeners = count(l.ExtraDrainListeners)
+	for _, v := range []struct {
+		kind     string
+		n, bytes int64
+		site     probe.CallSite
+	}{
+		{results.WriteAfterFalse, l.WritesAfterFalse, l.BytesAfterFalse, l.FirstWriteAfterFalse},
+		{results.PushAfterFalse, l.PushesAfterFalse, l.BytesPushedAfterFalse, l.FirstPushAfterFalse},
+		{results.ExtraDrainListener, l.ExtraDrainListeners, 0, l.FirstExtraDrainListener},
+	} {
+		if v.n > 0 && !v.site.IsZero() {
+			r.Violations = append(r.Violations, results.Violation{Kind: v.kind, Site: v.site.String(), Function: v.site.Function, Count: v.n, Bytes: max(v.bytes, 0)})
+		}
+	}
+}
