@@ -90,6 +90,7 @@ func caps(in *Input) (out []capOf, ok bool) {
 				return nil, false
 			}
 		}
+		c.mechanism = r.GetConfig("cap") // "" (not judged) in files written before it was recorded
 		add(c)
 	}
 	return out, len(out) > 0
@@ -101,7 +102,8 @@ func caps(in *Input) (out []capOf, ok bool) {
 // side whose own runs were capped in more than one way. Each difference
 // is one sentence with its fix; none means comparable. Inputs that
 // cannot say how they were capped (go test -bench output) are not judged;
-// a results file cannot say its mechanism, so only its limits are.
+// a results file says its mechanism in its cap: configuration line, and
+// one written before that line existed is judged on its limits only.
 func Incomparable(base, head *Input) []string {
 	bc, bok := caps(base)
 	hc, hok := caps(head)

@@ -192,3 +192,23 @@ func TestLoadRefusesDuplicateRuns(t *testing.T) {
 		t.Errorf("sides: %v", err)
 	}
 }
+
+// A results.txt names its cap mechanism in its cap: line, and the gate
+// refuses two files capped differently as it refuses two folders.
+func TestIncomparableResultsFilesByCapLine(t *testing.T) {
+	file := func(label, capLine string) *Input {
+		t.Helper()
+		text := "memlimit: 16MiB\nhardlimit: 20MiB\n" + capLine + "BenchmarkX/variant=drain 1 0.1 sec/op 1e6 peak-RSS-B 0 oom-runs\n"
+		in := &Input{Label: label}
+		if err := in.parse(strings.NewReader(text), label); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	if d := Incomparable(file("a", "cap: watchdog\n"), file("b", "cap: cgroup1\n")); len(d) != 1 || !strings.Contains(d[0], "capped by watchdog") {
+		t.Errorf("watchdog against cgroup1 files: %q; want one difference naming the mechanisms", d)
+	}
+	if d := Incomparable(file("a", ""), file("b", "cap: cgroup1\n")); len(d) != 0 {
+		t.Errorf("a file without a cap: line: %q; want it judged on its limits only", d)
+	}
+}

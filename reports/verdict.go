@@ -33,7 +33,7 @@ func (v *Verdict) WriteText(w io.Writer) error {
 	for _, f := range v.Findings {
 		fmt.Fprintf(&b, "  FAIL %s: %s\n", f.Bench, f.Message)
 	}
-	v.writeLists(&b, "  ", "")
+	v.writeLists(&b, "  ", "", func(s string) string { return s })
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
@@ -44,14 +44,14 @@ func (v *Verdict) WriteText(w io.Writer) error {
 	return nil
 }
 
-func (v *Verdict) writeLists(b *strings.Builder, indent, bullet string) {
+func (v *Verdict) writeLists(b *strings.Builder, indent, bullet string, esc func(string) string) {
 	list := func(title string, items []string) {
 		if len(items) == 0 {
 			return
 		}
 		fmt.Fprintf(b, "\n%s:\n", title)
 		for _, it := range items {
-			fmt.Fprintf(b, "%s%s%s\n", indent, bullet, it)
+			fmt.Fprintf(b, "%s%s%s\n", indent, bullet, esc(it))
 		}
 	}
 	list("Only in the base (no longer measured)", v.OnlyBase)
@@ -74,10 +74,10 @@ func (v *Verdict) WriteMarkdown(w io.Writer) error {
 	if len(v.Findings) > 0 {
 		b.WriteString("| benchmark | check | why |\n|:--|:--|:--|\n")
 		for _, f := range v.Findings {
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Bench, f.Kind, EscapeMarkdown(f.Message))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", EscapeMarkdown(f.Bench), f.Kind, EscapeMarkdown(f.Message))
 		}
 	}
-	v.writeLists(&b, "", "- ")
+	v.writeLists(&b, "", "- ", EscapeMarkdown)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}

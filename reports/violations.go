@@ -147,6 +147,21 @@ func (t *kindTally) add(r *results.Run, k violationKind) {
 	}
 }
 
+// rose reports whether head made more calls of a kind than base, without
+// statistics and without being fooled by the race between a producer and
+// its sink that moves a naive program's count from run to run: either the
+// base made none and the head some, or every head run made more than every
+// base run (the median rose and the runs do not overlap).
+func rose(base, head *kindTally) bool {
+	if len(base.counts) == 0 || len(head.counts) == 0 {
+		return false
+	}
+	if base.made() == 0 {
+		return head.made() > 0
+	}
+	return slices.Min(head.counts) > slices.Max(base.counts)
+}
+
 // medianCount is the median of counts, rounded to a whole call.
 func medianCount(v []float64) int64 {
 	if len(v) == 0 {
@@ -302,8 +317,8 @@ func isDrainVariant(bench string) bool {
 }
 
 // violationFindings fails, per benchmark of head and kind, a drain-aware
-// benchmark whose runs made any violation, and any benchmark whose median
-// per run rose from base to head; it notes violations a benchmark without
+// benchmark whose runs made any violation, and any benchmark whose count
+// rose from base to head (see rose); it notes violations a benchmark without
 // a variant still makes, and what could not be judged.
 func violationFindings(base, head *Input, v *Verdict, fail func(Finding)) {
 	bt, _ := violationTallies(base)
@@ -332,7 +347,7 @@ func violationFindings(base, head *Input, v *Verdict, fail func(Finding)) {
 				if bothHave(base, head, bench) {
 					unjudged = append(unjudged, bench)
 				}
-			case hm > medianCount(b.counts):
+			case rose(b, h):
 				fail(Finding{Bench: bench, Kind: "backpressure", Unit: k.unit, Message: fmt.Sprintf("%s rose from %s to %s per run (median): %s",
 					k.many, FormatCount(medianCount(b.counts)), FormatCount(hm), sitesText(h, k, len(h.counts), names, b)), Sites: h.siteList()})
 			case h.made() > 0 && !isControl(bench) && !isDrainVariant(bench):

@@ -111,7 +111,7 @@ func TestGateFailsIncreaseInNaiveVariant(t *testing.T) {
 		}
 	}
 	md := verdictText(t, v)[FormatMarkdown]
-	if !strings.Contains(md, "| `Pipeline/variant=naive/hwm=64KiB` | backpressure | writes after write() returned false rose from 5,000 to 5,001") {
+	if !strings.Contains(md, "| Pipeline/variant=naive/hwm=64KiB | backpressure | writes after write() returned false rose from 5,000 to 5,001") {
 		t.Errorf("markdown verdict:\n%s", md)
 	}
 }
@@ -217,5 +217,47 @@ func TestCompareShowsViolations(t *testing.T) {
 	}
 	if strings.Contains(js.String(), "NaN") || !json.Valid(js.Bytes()) {
 		t.Errorf("JSON comparison is not valid JSON:\n%s", js.String())
+	}
+}
+
+// A naive program's count moves from run to run with the race between
+// producer and sink: a head whose runs overlap the base's has not risen,
+// even when its median is higher; one whose every run is above every base
+// run has, and so has any count where the base made none.
+func TestRoseNeedsRunsThatDoNotOverlap(t *testing.T) {
+	tally := func(counts ...float64) *kindTally { return &kindTally{counts: counts} }
+	for _, tc := range []struct {
+		base, head *kindTally
+		want       bool
+	}{
+		{tally(100, 300, 200), tally(250, 260, 240), false}, // median up, runs overlap: noise
+		{tally(100, 110, 120), tally(121, 130, 125), true},  // every head run above every base run
+		{tally(0, 0, 0), tally(0, 1, 0), true},              // none before, some now
+		{tally(5, 5), tally(5, 5), false},
+		{tally(), tally(3), false}, // the base did not report: not judged here
+	} {
+		if got := rose(tc.base, tc.head); got != tc.want {
+			t.Errorf("rose(%v, %v) = %v; want %v", tc.base.counts, tc.head.counts, got, tc.want)
+		}
+	}
+}
+
+// The gate's Markdown (what --summary appends to a job summary) escapes
+// what a user controls: a benchmark name from go test -bench or a crafted
+// runs.json can neither open a heading nor carry raw HTML.
+func TestVerdictMarkdownEscapesNames(t *testing.T) {
+	inj := "X<script>alert(1)</script><img src=x onerror=alert(2)>\n# ALL CLEAR: PASS |"
+	v := &Verdict{Base: "a", Head: "b", Regressed: true,
+		Findings: []Finding{{Bench: inj, Kind: "metric", Message: inj}},
+		OnlyHead: []string{inj}, Notes: []string{inj}}
+	var b strings.Builder
+	if err := v.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, bad := range []string{"<script>", "<img", "\n# ALL CLEAR", "\n- # ALL"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("the Markdown verdict carries %q raw:\n%s", bad, md)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/size"
@@ -107,5 +108,13 @@ func codeSpan(s string) string {
 	if strings.Contains(s, "`") {
 		pad = " "
 	}
-	return fence + pad + reports.EscapeMarkdown(s) + pad + fence
+	// Inside a code span nothing is markup, but a table cell still ends at
+	// a bare | (GitHub's tables) and a line break would end the row.
+	s = strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return ' '
+		}
+		return c
+	}, s)
+	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
 }
