@@ -135,8 +135,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		errs += workers[i].errors
 		read[i] = strconv.FormatInt(workers[i].read.Load(), 10)
 	}
-	fmt.Fprintf(stdout, "slowclient: %.1fs, %d connections at %s/s, %d responses, %d errors; bytes read per connection: %s\n",
-		time.Since(start).Seconds(), cfg.conns, size.Format(cfg.rate), responses, errs, strings.Join(read, " "))
+	fmt.Fprintf(stdout, "slowclient: %.1fs, rate %s/s, connections %d, responses %d, errors %d; bytes read per connection: %s\n",
+		time.Since(start).Seconds(), size.Format(cfg.rate), cfg.conns, responses, errs, strings.Join(read, " "))
 	return 0
 }
 
