@@ -86,15 +86,16 @@ func (w *Workload) Check(p Params) error {
 	return inputCache{}.fits(dir, n)
 }
 
-// An InputFolderError is an inputs folder bpbench will not use: a symbolic
-// link, not a folder, or someone else's. Only the user can fix it.
+// An InputFolderError is a folder of bpbench's cache (generated inputs,
+// the Node scripts) that bpbench will not use: a symbolic link, not a
+// folder, or someone else's. Only the user can fix it.
 type InputFolderError struct {
 	Path   string
 	Reason string // what is wrong, e.g. "belongs to uid 65534"
 }
 
 func (e *InputFolderError) Error() string {
-	return fmt.Sprintf("workloads: the inputs folder %s %s: bpbench uses only a private folder of this user's (uid %d); remove it, or set XDG_CACHE_HOME to a folder of yours",
+	return fmt.Sprintf("workloads: the folder %s %s: bpbench uses only a private folder of this user's (uid %d); remove it, or set XDG_CACHE_HOME to a folder of yours",
 		e.Path, e.Reason, os.Getuid())
 }
 
@@ -137,7 +138,16 @@ func (c inputCache) open(ctx context.Context, n int64) (*os.File, error) {
 // folder returns the private folder inputs are kept in, made if need be,
 // and whether it is a temporary one, for this process alone.
 func (c inputCache) folder() (dir string, temp bool, err error) {
-	base := c.base
+	return cacheFolder(c.base, "inputs")
+}
+
+// cacheFolder is bpbench's private folder name under the user's cache
+// folder (base, or os.UserCacheDir when base is ""): each folder on the
+// way below the cache folder is made 0700 and must be the user's (see
+// privateFolder), whoever runs bpbench, root included. Without a cache
+// folder it is a fresh private folder in the system temp folder, and temp
+// is true: the caller removes it when done.
+func cacheFolder(base, name string) (dir string, temp bool, err error) {
 	if base == "" {
 		base, err = os.UserCacheDir()
 	}
@@ -149,12 +159,12 @@ func (c inputCache) folder() (dir string, temp bool, err error) {
 		}
 	}
 	if err != nil {
-		dir, err = os.MkdirTemp("", "bpbench-input-"+strconv.Itoa(os.Getpid())+"-*")
+		dir, err = os.MkdirTemp("", "bpbench-"+name+"-"+strconv.Itoa(os.Getpid())+"-*")
 		return dir, true, err
 	}
 	dir = base
-	for _, name := range []string{"bpbench", "inputs"} {
-		dir = filepath.Join(dir, name)
+	for _, n := range []string{"bpbench", name} {
+		dir = filepath.Join(dir, n)
 		if err := privateFolder(dir); err != nil {
 			return "", false, err
 		}
@@ -166,7 +176,7 @@ func (c inputCache) folder() (dir string, temp bool, err error) {
 // it is a folder of the user's, closed to others.
 func privateFolder(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("creating the inputs folder: %w", err)
+		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	fi, err := os.Lstat(dir)
 	if err != nil {

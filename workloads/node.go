@@ -52,22 +52,22 @@ func nodeIgnoreBackpressure() *Workload {
 	}
 }
 
-// nodeCommand writes the script to a bpbench folder in the system temp
-// folder and returns node's argv, with the heap capped like the backpressure guide's
+// nodeCommand writes the script to bpbench's private node folder and
+// returns node's argv, with the heap capped like the backpressure guide's
 // --max-old-space-size=128.
 func nodeCommand(name string, script []byte, sink string, lines int, memlimit int64) ([]string, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return nil, ErrNoNode
 	}
-	dir := userTempDir("bpbench-node")
-	// node runs the script from here: the folder must be this user's and
-	// closed to others (Chmod fails on a folder someone else made).
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// node runs the script from here: a folder of this user's, closed to
+	// others, under the user's cache folder (a predictable folder in /tmp
+	// could be made beforehand by someone else, who could then swap the
+	// script; bpbench never uses a folder that is not the user's, even as
+	// root).
+	dir, _, err := cacheFolder("", "node")
+	if err != nil {
 		return nil, err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s is not this user's folder (%v): remove it and run again", dir, err)
 	}
 	path := filepath.Join(dir, name)
 	if old, err := os.ReadFile(path); err != nil || string(old) != string(script) {
@@ -83,11 +83,4 @@ func nodeCommand(name string, script []byte, sink string, lines int, memlimit in
 		argv = append(argv, "--max-old-space-size="+strconv.FormatInt(mib, 10))
 	}
 	return append(argv, path, sink, strconv.Itoa(lines)), nil
-}
-
-// userTempDir is a folder of this user's under the system temp folder: a
-// folder shared by every user would belong to the first, and the next one
-// could not write in it.
-func userTempDir(name string) string {
-	return filepath.Join(os.TempDir(), name+"-"+strconv.Itoa(os.Getuid()))
 }
