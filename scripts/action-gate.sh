@@ -69,13 +69,21 @@ fi
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 output out-dir "$out"
 
+# Root may make memory cgroups; on cgroup v2 (GitHub's runners) bpbench also
+# needs a cgroup of its own to make them in, since v2 lets no cgroup hold
+# both processes and child cgroups: a systemd scope with Delegate=yes holds
+# bpbench alone.
+asroot=(sudo -E env "PATH=$PATH")
+if [ -f /sys/fs/cgroup/cgroup.controllers ] && command -v systemd-run >/dev/null; then
+  asroot=(sudo -E systemd-run --scope -p Delegate=yes --quiet -- env "PATH=$PATH")
+fi
 sudo=()
 case ${INPUT_SUDO:-auto} in
-  true) sudo=(sudo -E env "PATH=$PATH") ;;
+  true) sudo=("${asroot[@]}") ;;
   false) ;;
   auto)
     if [ "$(id -u)" != 0 ] && [ "${GITHUB_ACTIONS:-}" = true ] && [ "$(uname)" = Linux ] && sudo -n true 2>/dev/null; then
-      sudo=(sudo -E env "PATH=$PATH")
+      sudo=("${asroot[@]}")
     fi ;;
   *) fail "sudo: ${INPUT_SUDO} is not auto, true or false" ;;
 esac

@@ -46,7 +46,10 @@ gate() {
 }
 
 code=0
-"$work/head-bin/bpbench" run --baseline-bin "$work/base-bin/bpbench" --baseline-commit "$base_sha" --out "$out/suite" "$@" || code=$?
+# As root in a delegated scope where sudo allows (capped.sh): a kernel
+# memory cgroup per run.
+capped=("$PWD/scripts/capped.sh") # the repository root, since the cd above
+CAPPED_CHOWN=$out "${capped[@]}" "$work/head-bin/bpbench" run --baseline-bin "$work/base-bin/bpbench" --baseline-commit "$base_sha" --out "$out/suite" "$@" || code=$?
 if [ $code -ne 0 ]; then
   echo "ci-gate: bpbench run exited $code" >&2
   exit $code
@@ -64,7 +67,7 @@ if command -v node >/dev/null; then
       continue
     fi
     code=0
-    "$work/head-bin/bpbench" run --cmd "node --max-old-space-size=128 workloads/node/$script.js /dev/null $lines" \
+    CAPPED_CHOWN=$out "${capped[@]}" "$work/head-bin/bpbench" run --cmd "node --max-old-space-size=128 workloads/node/$script.js /dev/null $lines" \
       --name "node-$script" --baseline-dir "$work/base" --baseline-commit "$base_sha" --out "$out/node-$script" "${node_args[@]}" || code=$?
     if [ $code -ne 0 ]; then
       echo "ci-gate: bpbench run of $script exited $code" >&2
