@@ -144,8 +144,8 @@ func TestGateResultsFilesCappedDifferently(t *testing.T) {
 	if _, err := Gate(base, head, GateOptions{}); !errors.Is(err, ErrIncomparable) || !strings.Contains(err.Error(), "the base (old.txt) ran with no cap (--memlimit 0)") {
 		t.Errorf("results files: %v", err)
 	}
-	if got := Incomparable(file(reportstest.Fixture(6, "", mechanism(CapWatchdog)), "a.txt"), head); got != nil {
-		t.Errorf("results files with the same limits: %q; a results file does not say its mechanism", got)
+	if got := Incomparable(file(reportstest.Fixture(6, "", mechanism(CapWatchdog)), "a.txt"), head); len(got) != 1 || !strings.Contains(got[0], "capped by watchdog and the candidate (new.txt) by cgroup2") {
+		t.Errorf("results files with the same limits, capped by the watchdog and by cgroup2: %q; want the mechanisms named (their cap: lines)", got)
 	}
 	p := filepath.Join(t.TempDir(), "gotest.txt")
 	os.WriteFile(p, []byte("BenchmarkLineWriter/variant=drain/hwm=64KiB 1 1.0 sec/op\n"), 0o644)
