@@ -28,6 +28,7 @@ type procFiles struct {
 	buf           []byte
 	pageSize      int64
 	desc          map[int]*os.File // descendants' statm, by pid
+	outside       *pidSet          // this process's children that are not the run's (a readiness check, a load generator); nil for none
 }
 
 func openProc(pid int) (*procFiles, error) {
@@ -125,6 +126,9 @@ func (p *procFiles) refresh() int {
 	seen := map[int]bool{}
 	queue := []int{p.pid}
 	for _, o := range orphans(p.pid) {
+		if p.outside.has(o) {
+			continue
+		}
 		seen[o] = true
 		queue = append(queue, o)
 	}
@@ -283,6 +287,15 @@ func sysProcAttr() *syscall.SysProcAttr {
 func killGroup(pid int) error {
 	return syscall.Kill(-pid, syscall.SIGKILL)
 }
+
+// termGroup sends SIGTERM to the process group led by pid: a
+// long-running program is asked to stop at the end of its window.
+func termGroup(pid int) error {
+	return syscall.Kill(-pid, syscall.SIGTERM)
+}
+
+// getpgid returns pid's process group.
+func getpgid(pid int) (int, error) { return syscall.Getpgid(pid) }
 
 // waitExited blocks until pid has exited without reaping it (WNOWAIT): the
 // zombie keeps its pid and process group reserved until cmd.Wait reaps it.

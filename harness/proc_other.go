@@ -24,7 +24,7 @@ func (unsupportedError) Error() string {
 
 func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
-type procFiles struct{}
+type procFiles struct{ outside *pidSet }
 
 func openProc(pid int) (*procFiles, error) {
 	return nil, unsupportedError{}
@@ -47,6 +47,8 @@ func enterCgroup(*exec.Cmd, *runCgroup) (r, w *os.File, err error) {
 }
 func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }
+func termGroup(pid int) error                        { return supported() }
+func getpgid(pid int) (int, error)                   { return 0, supported() }
 func exitInfo(ps *os.ProcessState) (int, string)     { return ps.ExitCode(), "" }
 func rusageMaxRSS(ps *os.ProcessState) int64         { return 0 }
 func readNonblock(fd uintptr, b []byte) (int, error) { return 0, supported() }
