@@ -204,7 +204,7 @@ func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 		if len(xs) < minPoints || xs[len(xs)-1] == xs[0] {
 			return
 		}
-		t := fitTrend(xs, ys)
+		t := FitTrend(xs, ys)
 		t.Figure, t.Bound = fig, bound
 		t.Rise = t.Slope * (end - from)
 		t.Grew = t.Rise > t.Bound && t.Lo > 0
@@ -257,9 +257,10 @@ func afterGC(ts, heap, gcs []float64, from, end float64) (xs, ys []float64) {
 	return xs, ys
 }
 
-// fitTrend is the least-squares line of ys against xs: its slope and the
-// slope's 95% confidence interval.
-func fitTrend(xs, ys []float64) Trend {
+// FitTrend is the least-squares line of ys against xs (seconds, bytes):
+// its slope and the slope's 95% confidence interval (infinite with fewer
+// than 3 points). Figure, Rise, Bound and Grew are the caller's.
+func FitTrend(xs, ys []float64) Trend {
 	_, slope := stat.LinearRegression(xs, ys, nil, false)
 	t := Trend{Slope: slope, Lo: slope, Hi: slope, Points: len(xs)}
 	n := float64(len(xs))
