@@ -57,8 +57,24 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 	}
 	defer ch.cleanup()
 	r.Pid = ch.pid
-	w := watch(ctx, cfg, ch, cg)
+	var win *window
+	if cfg.Duration > 0 {
+		r.DurationSeconds = cfg.Duration.Seconds()
+		win = newWindow(ctx, cfg, c, ch.start, &pidSet{})
+	}
+	w := watch(ctx, cfg, ch, cg, win)
 	waitErr := ch.reap(w.descendants, cg)
+	if win != nil {
+		if w.readyAt >= 0 {
+			t := w.readyAt.Seconds()
+			r.ReadySeconds = &t
+		}
+		if w.stoppedAt >= 0 {
+			t := w.stoppedAt.Seconds()
+			r.StoppedSeconds = &t
+		}
+		r.Load = win.record()
+	}
 	cgOOM := int64(-1)
 	if cg != nil {
 		if n := cg.peak(); n >= 0 {
@@ -121,6 +137,8 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		stderrOOM: ch.stderr.oom, signal: r.Signal, exitCode: r.ExitCode, wall: wall, waitErr: waitErr,
 		probing: ch.probing && c.Probe, reported: ps.lines > 0,
 		mechanism: env.facts.CapMechanism, cgroupOOMKills: cgOOM, cgroupOOMAt: w.cgroupOOMAt, hostOOMKills: hostOOM,
+		duration: cfg.Duration, grace: cfg.Grace, notReady: w.notReady, readyAt: w.readyAt, stopped: w.stoppedAt >= 0, stopKilled: w.stopKilled,
+		load: r.Load,
 	})
 	r.Outcome, r.TimeToOOMSeconds, r.NotStarted = v.outcome, v.timeToOOM, v.notStarted
 	if v.note != "" {
@@ -129,6 +147,9 @@ func measure(ctx context.Context, cfg *Config, env machine, c Cell, p planned) (
 		} else {
 			r.Note = v.note + "; " + r.Note
 		}
+	}
+	if w.notReady != "" && v.outcome != results.Interrupted {
+		return r, &NotReadyError{Run: r.ID, Check: cfg.Ready, Timeout: cfg.ReadyTimeout, Reason: w.notReady}
 	}
 	return r, nil
 }

@@ -126,6 +126,35 @@
 // written to runs.json but not to results.txt: they measure the user, not
 // the workload.
 //
+// # Long-running programs
+//
+// With Config.Duration a run's program is a server or any program that
+// runs until it is stopped. It starts under the same cap as every run;
+// the harness runs the readiness check (Config.Ready: a TCP port that
+// accepts a connection, or a shell command run every 50ms until it exits
+// 0) until it passes, for at most Config.ReadyTimeout; then it starts the
+// load generator (Config.Load, a shell command in its own process group,
+// outside the cap, not sampled) and the window: Duration later it sends
+// SIGTERM to the load's group and to the program's, and SIGKILL to
+// either still running Config.Grace after. Readiness checks and the load
+// are this process's children like the run's orphans, and are told apart
+// by their process group. The run records when it was ready and stopped
+// (results.Run.ReadySeconds, StoppedSeconds) and the load's exit status
+// and the last 64KiB of its output (results.Run.Load), so that readers
+// judge the steady part of the window.
+//
+// Outcomes: a program alive at the end of the window, within its cap, is
+// ok however it then exits, its stop included (SIGKILL after the grace
+// is noted); a program that exits before the window ends, even with
+// status 0, is a crash ("exited ... before it ended"): a long-running
+// program is expected to run until it is stopped. One never ready is
+// killed (its whole cgroup and group, the load not started), recorded as
+// a crash that did not start, and Run stops the suite with a
+// *NotReadyError. A load generator that fails (cannot start, exits
+// nonzero or dies of a signal it was not sent) is noted on the run, which
+// is kept. Duration turns off the warm-up runs: the window's own warm-up
+// fraction serves.
+//
 // # Samples
 //
 // Every Config.Interval (default 5ms) the harness samples the child's RSS

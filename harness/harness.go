@@ -256,6 +256,24 @@ type Config struct {
 	// the runs and each run records why.
 	CgroupRoot string
 
+	// Long-running programs (see "Long-running programs" in the package
+	// documentation). Duration > 0 runs each run's program for Duration
+	// after it is ready, then stops it: SIGTERM to its process group, then
+	// SIGKILL after Grace. Ready, when set, is the readiness check:
+	// "tcp:PORT" or "tcp:HOST:PORT" (a TCP connection is accepted), or a
+	// shell command run every 50ms until it exits 0, for at most
+	// ReadyTimeout. Load, when set, is a shell command started once the
+	// program is ready, outside the cap and not measured, and stopped like
+	// the program at the end of the window. Ready and Load need Duration;
+	// Duration turns Warmup off (the window's warm-up fraction is a
+	// long-running program's warm-up) and needs a Timeout of 0 or at least
+	// Duration.
+	Duration     time.Duration
+	Grace        time.Duration // 0 = DefaultGrace
+	Ready        string
+	ReadyTimeout time.Duration // 0 = DefaultReadyTimeout
+	Load         string
+
 	nodePreload string // path of probe.NodePreload() on disk, written by Run
 	cgroups     *cgroupHost
 
@@ -407,6 +425,12 @@ func Run(ctx context.Context, cfg Config) (*results.Set, error) {
 		c := cfg.Cells[p.cell]
 		emit(RunStart, c, p.rep, nil)
 		r, err := measure(ctx, &cfg, env, c, p)
+		var notReady *NotReadyError
+		if errors.As(err, &notReady) {
+			res.Runs = append(res.Runs, r) // recorded, not started
+			finished++
+			emit(RunDone, c, p.rep, &res.Runs[len(res.Runs)-1])
+		}
 		if err != nil {
 			return res, err
 		}
@@ -509,6 +533,11 @@ func normalize(cfg Config) (Config, error) {
 	}
 	if cfg.WarmupTimeout <= 0 {
 		cfg.WarmupTimeout = DefaultWarmupTimeout
+	}
+	if cfg.Duration > 0 {
+		cfg.Warmup = false
+		cfg.Grace = cmp.Or(cfg.Grace, DefaultGrace)
+		cfg.ReadyTimeout = cmp.Or(cfg.ReadyTimeout, DefaultReadyTimeout)
 	}
 	cells := make([]Cell, len(cfg.Cells))
 	names := map[string]bool{}

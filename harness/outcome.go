@@ -27,6 +27,14 @@ type exitFacts struct {
 	cgroupOOMKills int64         // OOM kills the run's cgroup counted; -1 unknown (no cgroup, or the kernel does not say)
 	cgroupOOMAt    time.Duration // when a sample first saw them; 0 if none did
 	hostOOMKills   int64         // under the watchdog: OOM kills the machine counted during the run (/proc/vmstat); -1 unknown
+
+	// A long-running run (Config.Duration > 0).
+	duration, grace time.Duration
+	notReady        string        // why it never passed its readiness check; "" when it did
+	readyAt         time.Duration // when it did; -1 never
+	stopped         bool          // alive at the end of the window: the harness sent SIGTERM
+	stopKilled      bool          // and SIGKILL after the grace
+	load            *results.Load // its load generator, or nil
 }
 
 // verdict is a run's outcome and what the record says about it.
@@ -89,6 +97,23 @@ func classify(f exitFacts) verdict {
 	case f.stderrOOM:
 		oomAt(f.wall)
 		note("the child reported running out of memory")
+	case f.duration > 0 && f.notReady != "":
+		v.outcome, v.notStarted = results.Crash, true
+		note("never ready, so nothing was measured: " + f.notReady)
+	case f.duration > 0 && f.stopped:
+		v.outcome = results.OK
+		if f.stopKilled {
+			note(fmt.Sprintf("alive at the end of the %v window; it did not exit within %v of SIGTERM and was killed", f.duration, f.grace))
+		} else {
+			note(fmt.Sprintf("alive at the end of the %v window; stopped with SIGTERM", f.duration))
+		}
+	case f.duration > 0:
+		v.outcome = results.Crash
+		how := fmt.Sprintf("exited with status %d", f.exitCode)
+		if f.signal != "" {
+			how = "was killed by " + f.signal
+		}
+		note(fmt.Sprintf("%s %.2fs into its %v window, before it ended: a long-running program is expected to run until it is stopped", how, (f.wall - f.readyAt).Seconds(), f.duration))
 	case f.signal == "SIGKILL" && f.mechanism == CapWatchdog && f.hostOOMKills > 0:
 		oomAt(f.wall)
 		note(fmt.Sprintf("killed by SIGKILL while the kernel counted %d OOM kill(s) on this machine (/proc/vmstat): most likely its OOM killer", f.hostOOMKills))
@@ -106,6 +131,18 @@ func classify(f exitFacts) verdict {
 		}
 	default:
 		v.outcome = results.Crash
+	}
+	if f.load.Failed() {
+		l := f.load
+		what := l.Error
+		if what == "" {
+			what = fmt.Sprintf("exited with status %d", l.ExitCode)
+			if l.Signal != "" {
+				what = "was killed by " + l.Signal
+			}
+			what += fmt.Sprintf(" %.2fs after it started, before the window ended", l.EndedSeconds-l.StartedSeconds)
+		}
+		note("the load generator " + what + ": the program was measured with less load than asked (its output is in runs.json, load.output_tail)")
 	}
 	if f.probing && !f.reported && (v.outcome == results.Crash || v.outcome == results.OOM || v.outcome == results.OK) {
 		v.notStarted = true

@@ -28,6 +28,8 @@ type procFiles struct {
 	buf           []byte
 	pageSize      int64
 	desc          map[int]*os.File // descendants' statm, by pid
+	outside       *pidSet          // this process's children that are not the run's (a readiness check, a load generator); nil for none
+	attached      bool             // the process is not this one's child (Attach): this process's orphans are not its
 }
 
 func openProc(pid int) (*procFiles, error) {
@@ -125,6 +127,9 @@ func (p *procFiles) refresh() int {
 	seen := map[int]bool{}
 	queue := []int{p.pid}
 	for _, o := range orphans(p.pid) {
+		if p.attached || p.outside.has(o) {
+			continue
+		}
 		seen[o] = true
 		queue = append(queue, o)
 	}
@@ -284,6 +289,15 @@ func killGroup(pid int) error {
 	return syscall.Kill(-pid, syscall.SIGKILL)
 }
 
+// termGroup sends SIGTERM to the process group led by pid: a
+// long-running program is asked to stop at the end of its window.
+func termGroup(pid int) error {
+	return syscall.Kill(-pid, syscall.SIGTERM)
+}
+
+// getpgid returns pid's process group.
+func getpgid(pid int) (int, error) { return syscall.Getpgid(pid) }
+
 // waitExited blocks until pid has exited without reaping it (WNOWAIT): the
 // zombie keeps its pid and process group reserved until cmd.Wait reaps it.
 func waitExited(pid int) error {
@@ -344,4 +358,35 @@ func cpuName() string {
 		}
 	}
 	return ""
+}
+
+// watchable reports whether pid names a live process of this user's (or
+// any process, for root): nil, or an error wrapping ErrNoProcess or
+// ErrNotYours.
+func watchable(pid int) error {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil || isZombie(pid) {
+		return ErrNoProcess
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			f := strings.Fields(rest)
+			if uid := os.Getuid(); uid != 0 && (len(f) == 0 || f[0] != strconv.Itoa(uid)) {
+				return ErrNotYours
+			}
+		}
+	}
+	return nil
+}
+
+// processName is the process's command name (/proc/PID/comm).
+func processName(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return strings.TrimSpace(string(b))
+}
+
+// processArgv is the process's command line (/proc/PID/cmdline).
+func processArgv(pid int) []string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return strings.FieldsFunc(string(b), func(r rune) bool { return r == 0 })
 }

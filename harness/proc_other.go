@@ -24,7 +24,10 @@ func (unsupportedError) Error() string {
 
 func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
-type procFiles struct{}
+type procFiles struct {
+	outside  *pidSet
+	attached bool
+}
 
 func openProc(pid int) (*procFiles, error) {
 	return nil, unsupportedError{}
@@ -47,6 +50,12 @@ func enterCgroup(*exec.Cmd, *runCgroup) (r, w *os.File, err error) {
 }
 func killGroup(pid int) error                        { return supported() }
 func waitExited(pid int) error                       { return supported() }
+func watchable(pid int) error                        { return supported() }
+func processName(pid int) string                     { return "" }
+func processArgv(pid int) []string                   { return nil }
+func isZombie(pid int) bool                          { return false }
+func termGroup(pid int) error                        { return supported() }
+func getpgid(pid int) (int, error)                   { return 0, supported() }
 func exitInfo(ps *os.ProcessState) (int, string)     { return ps.ExitCode(), "" }
 func rusageMaxRSS(ps *os.ProcessState) int64         { return 0 }
 func readNonblock(fd uintptr, b []byte) (int, error) { return 0, supported() }

@@ -45,6 +45,12 @@ type watched struct {
 	descendants    []int // the child's descendants seen last
 	exitAt         time.Time
 	cgroupOOMAt    time.Duration // when a sample first saw the cgroup's oom_kill count above zero; 0 if none did
+
+	// A long-running run's window (Config.Duration).
+	readyAt    time.Duration // when the readiness check passed; -1 if it never did
+	notReady   string        // why it never did; "" when it did
+	stoppedAt  time.Duration // when the harness stopped it with SIGTERM at the end of the window; -1 if it did not
+	stopKilled bool          // it outlived the grace after SIGTERM and was killed
 }
 
 // watch samples the child every Interval and enforces the timeout and ctx
@@ -53,16 +59,30 @@ type watched struct {
 // at least every watchdogFar; once the RSS is within reach of it (see
 // nearCap) every watchdogPeriod, each time with a single pread of
 // /proc/PID/statm per process of the child's tree.
-func watch(ctx context.Context, cfg *Config, ch *child, cg *runCgroup) watched {
-	var w watched
+//
+// For a long-running run (win not nil) it also waits for the readiness
+// check — SIGKILL if it never passes — then starts the load generator and
+// the window, and at the window's end stops the load and sends SIGTERM to
+// the child's group, then SIGKILL after the grace.
+func watch(ctx context.Context, cfg *Config, ch *child, cg *runCgroup, win *window) watched {
+	w := watched{readyAt: -1, stoppedAt: -1}
 	hardLimit := cfg.HardLimit // the watchdog's cap
 	if cg != nil {
 		hardLimit = 0 // the kernel's
 	}
 	// Both may fail if the child is already gone; then there is nothing to sample.
 	procs, _ := openProc(ch.pid)
+	var readyC <-chan error
+	var end, grace <-chan time.Time
+	if win != nil {
+		readyC = win.readyC
+		defer win.stopChecking()
+	}
 	if procs != nil {
 		defer procs.close()
+		if win != nil {
+			procs.outside = win.outside
+		}
 		// A first look right after exec: a command that exits within a
 		// millisecond has no other sample.
 		w.maxHWM, w.maxRSS = procs.hwm(), procs.rss()
@@ -111,6 +131,34 @@ loop:
 		select {
 		case <-ch.exited:
 			break loop
+		case err := <-readyC:
+			readyC = nil
+			if w.killedFor != "" {
+				continue
+			}
+			if err != nil {
+				w.notReady = err.Error()
+				killGroup(ch.pid)
+				tick, timeout = nil, nil
+				continue
+			}
+			w.readyAt = time.Since(ch.start)
+			win.startLoad()
+			t := time.NewTimer(cfg.Duration)
+			defer t.Stop()
+			end = t.C
+		case <-end:
+			end = nil
+			w.stoppedAt = time.Since(ch.start)
+			win.endLoad() // first, so that the program's stop is not counted against it
+			termGroup(ch.pid)
+			t := time.NewTimer(cfg.Grace)
+			defer t.Stop()
+			grace = t.C
+		case <-grace:
+			grace = nil
+			w.stopKilled = true
+			killGroup(ch.pid)
 		case <-done:
 			kill(results.Interrupted)
 			done, tick, timeout = nil, nil, nil
@@ -179,6 +227,12 @@ loop:
 		}
 	}
 	w.exitAt = ch.exitAt
+	if win != nil {
+		if w.readyAt < 0 && w.notReady == "" && w.killedFor == "" {
+			w.notReady = "it exited before the check passed"
+		}
+		win.stopLoad()
+	}
 	if procs != nil {
 		w.descendants = procs.descendants()
 	}

@@ -20,7 +20,8 @@ func Findings(set *results.Set) []string {
 			runs := g.Runs[v]
 			n, ooms := len(runs), 0
 			var ttoom []float64
-			flat, judged := 0, 0
+			flat, judged, rssShort := 0, 0, 0
+			decided := map[string]int{}
 			for _, r := range runs {
 				if r.Outcome == results.OOM {
 					ooms++
@@ -28,11 +29,19 @@ func Findings(set *results.Set) []string {
 						ttoom = append(ttoom, *r.TimeToOOMSeconds)
 					}
 				}
-				if rg, ok := growth.FitGrowth(r); ok && r.Outcome == results.OK {
+				if r.Outcome != results.OK {
+					continue
+				}
+				rg, ok := growth.FitGrowth(r)
+				if rg.RSSTooShort {
+					rssShort++
+				}
+				if ok {
 					judged++
 					if rg.Flat() {
 						flat++
 					}
+					decided[rg.Decided()]++
 				}
 			}
 			s := fmt.Sprintf("%s peaks at %s", v, size.Human(g.PeakRSS(v)))
@@ -48,9 +57,14 @@ func Findings(set *results.Set) []string {
 				// before the warm-up cut); its size next to drain's is the point.
 				s += fmt.Sprintf(", %.1fx the drain variant's", float64(g.PeakRSS(v))/float64(drain))
 			case judged > 0 && flat == judged:
-				s += ", flat"
+				s += ", flat on " + mostCommon(decided)
+				if rssShort > 0 {
+					s += " (too short to judge RSS)"
+				}
 			case judged > 0:
-				s += fmt.Sprintf(", growing in %d of %d runs", judged-flat, judged)
+				s += fmt.Sprintf(", growing in %d of %d runs (%s)", judged-flat, judged, mostCommon(decided))
+			case rssShort > 0:
+				s += ", too short to judge RSS"
 			}
 			parts = append(parts, s)
 		}
@@ -94,6 +108,18 @@ func FindingsChange(base, head *results.Set) []string {
 		out = append(out, g.Title+": "+strings.Join(parts, "; ")+".")
 	}
 	return out
+}
+
+// mostCommon is the key counted most often; ties go to the first in
+// sorted order.
+func mostCommon(counts map[string]int) string {
+	best, n := "", 0
+	for k, c := range counts {
+		if c > n || c == n && k < best {
+			best, n = k, c
+		}
+	}
+	return best
 }
 
 func ooms(runs []*results.Run) int {

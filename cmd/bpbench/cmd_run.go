@@ -33,7 +33,7 @@ type runOptions struct {
 func runFlags(fs *flag.FlagSet) verb {
 	workload := fs.String("workload", "*", "workloads to run: a name or glob, or a comma-separated list (bpbench list shows them)")
 	variant := fs.String("variant", "all", "drain, naive, drain-on, both (drain and naive) or all (every variant a workload has)")
-	capFlags := caps.Add(fs, caps.Options{Count: defaultCount, CountHelp: countHelp, Warmup: true, Shard: true})
+	capFlags := caps.Add(fs, caps.Options{Count: defaultCount, CountHelp: countHelp, Warmup: true, Shard: true, Window: true})
 	out := fs.String("out", "bpbench-out", "output folder")
 	cmd := fs.String("cmd", "", "measure your own command instead of the built-in workloads, e.g. --cmd './myserver --load' (heap and buffers too when it is a Go program calling probe.Start, or node)")
 	baseBin := fs.String("baseline-bin", "", "also run every cell with this bpbench binary (the base of a pull request), interleaved, into the same folder; bpbench gate DIR compares the sides")
@@ -74,8 +74,52 @@ func cmdRun(ctx context.Context, e *env, opts *runOptions, pf *cli.ParamFlags) i
 	if line := capLine(m.res); line != "" {
 		fmt.Fprintln(e.stdout, line)
 	}
+	windowNotes(e, opts.cfg, m.res)
 	fmt.Fprintf(e.stdout, "\nwrote %s (results.txt, runs.json, samples/); %s\n", m.dest, nextStep(opts, m.dest))
 	return m.code
+}
+
+// windowNotes tells what went wrong around long-running runs: a program
+// never ready (naming --ready), a load generator that failed.
+func windowNotes(e *env, cfg harness.Config, res *results.Set) {
+	notReady, loads := false, 0
+	for i := range res.Runs {
+		r := &res.Runs[i]
+		if r.DurationSeconds > 0 && r.NotStarted && r.ReadySeconds == nil && !notReady {
+			notReady = true
+			fmt.Fprintf(e.stderr, "bpbench run: --ready %s did not pass within --ready-timeout %v, so the program was stopped and nothing was measured: check that --cmd starts the server and that --ready matches it (the port it listens on), or raise --ready-timeout\n",
+				shellQuote(cfg.Ready), cfg.ReadyTimeout)
+		}
+		if l := r.Load; l.Failed() {
+			loads++
+			if loads == 1 {
+				what := l.Error
+				if what == "" {
+					what = fmt.Sprintf("exited with status %d", l.ExitCode)
+					if l.Signal != "" {
+						what = "was killed by " + l.Signal
+					}
+				}
+				said := ""
+				if tail := lastLine(l.OutputTail); tail != "" {
+					said = "; it said: " + tail
+				}
+				fmt.Fprintf(e.stderr, "bpbench run: note: the --load generator %s %.1fs into run %s's window, before it ended%s (the runs are kept; see load in runs.json)\n",
+					what, l.EndedSeconds-l.StartedSeconds, r.ID, said)
+			}
+		}
+	}
+	if loads > 1 {
+		fmt.Fprintf(e.stderr, "bpbench run: note: the --load generator failed in %d runs\n", loads)
+	}
+}
+
+// shellQuote quotes s for a shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`|&;<>()*?[]#~{}") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // capLine says once how the runs' memory was capped: by the kernel (a
@@ -134,6 +178,14 @@ func runOptionsOf(pos []string, capFlags *caps.Flags, workload, variant, out, cm
 	o.globs = strings.Split(workload, ",")
 	if cmd != "" && workload == "*" {
 		o.globs = nil // --cmd alone measures just the command
+	}
+	if o.cfg.Duration > 0 {
+		if cmd == "" {
+			return nil, cli.Errorf("--duration runs a long-running program given with --cmd, e.g. --cmd './server' --duration 30s --ready tcp:8080; the built-in workloads end by themselves")
+		}
+		if o.globs != nil {
+			return nil, cli.Errorf("--duration measures only --cmd: leave --workload out (the built-in workloads end by themselves)")
+		}
 	}
 	return o, nil
 }

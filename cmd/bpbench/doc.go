@@ -22,6 +22,8 @@
 //	        one-file report.html (and report.md) with the verdict, tables and charts
 //	bpbench tune --workload NAME | --cmd 'CMD {hwm}' --budget SIZE [flags]
 //	        sweep the highWaterMark and recommend one that fits a memory budget
+//	bpbench watch PID [--for 5m] [--interval 1s] [--out DIR] [--threshold MiB/min]
+//	        sample a running process's memory, write an output folder, exit 1 when it grows faster than the threshold
 //	bpbench merge DIR... --out DIR [--allow-partial]
 //	        merge output folders of shards (--shard I/N) into one
 //	bpbench history [add DIR | check | export | plot] [--db PATH] [--benchmark GLOB] [--metric UNIT] [--format F] [flags]
@@ -185,6 +187,39 @@
 // In GitHub Actions, the action at the root of bpbench's repository
 // (action.yml) does all of this for a pull request: see the README, "Gate
 // your own program in CI".
+//
+// # Long-running programs and bpbench watch
+//
+// A server does not finish. bpbench run --cmd './server' --duration 30s
+// runs it under the same cap as every run until it is ready (--ready
+// tcp:8080, tcp:HOST:PORT, or a command that exits 0 once it is; at most
+// --ready-timeout, default 30s), then for 30s with --load 'CMD' driving it
+// (started once ready, outside the cap and not measured), then stops both
+// (SIGTERM, then SIGKILL after --grace, default 5s). Alive to the end
+// within the cap is ok; exiting before the end, even with status 0, is a
+// crash; never ready exits 1 naming --ready, nothing left running. A load
+// generator that fails is noted and the run kept; its exit status and the
+// last 64KiB of its output are in runs.json (load). With --duration,
+// --timeout defaults to none, and one shorter than --duration is refused.
+//
+// Flatness — in the gate, the report and run's findings — is judged over
+// the steady part of a run (after the first quarter; for --duration, of
+// the window from ready to stopped) by the slope of each figure with its
+// 95% confidence interval, in MiB per minute: first what the program
+// holds, buffered bytes and heap after GC, against what it wrote; RSS
+// only over a window of 10s or more, because a runtime's own warm-up
+// (V8's JIT, heap sizing) moves it sooner with no backlog behind it. The
+// verdict names the figure that decided, and says when RSS was too short
+// to judge.
+//
+// bpbench watch PID samples a running process and its descendants every
+// --interval (1s) for --for (5m; 0 until it exits or Ctrl-C), prints a
+// live line, writes an ordinary output folder (--out, default
+// bpbench-watch) with what it saw (also when the process exits early),
+// and exits 1 when its RSS grows faster than --threshold MiB per minute
+// (default 1: the fitted slope above it, its 95% confidence interval above
+// zero). It never signals the process. A PID that is not running or not
+// yours exits 2.
 //
 // # bpbench compare
 //

@@ -53,6 +53,7 @@ func commands() []command {
 		{"plot", "DIR [--format svg|png] [--out DIR]", "memory curves and summary charts of an output folder", plotFlags},
 		{"report", "DIR [--baseline DIR] [--format svg|png]", "one-file report.html (and report.md) with the verdict, tables and charts", reportFlags},
 		{"tune", "--workload NAME | --cmd 'CMD {hwm}' --budget SIZE [flags]", "sweep the highWaterMark and recommend one that fits a memory budget", tuneFlags},
+		{"watch", "PID [--for 5m] [--interval 1s] [--out DIR] [--threshold MiB/min]", "sample a running process's memory, write an output folder, exit 1 when it grows faster than the threshold", watchFlags},
 		{"merge", "DIR... --out DIR [--allow-partial]", "merge output folders of shards (--shard I/N) into one", mergeFlags},
 		{"history", "[add DIR | check | export | plot] [--db PATH] [--benchmark GLOB] [--metric UNIT] [--format F] [flags]", "keep result sets across commits; list, check, export or plot their change points", historyFlags},
 	}

@@ -158,7 +158,41 @@ type Run struct {
 	ExtraDrainListeners   *int64      `json:"extra_drain_listeners,omitempty"`    // 'drain' listeners attached (OnDrain, on('drain')) while one was already attached
 	Violations            []Violation `json:"violations,omitempty"`               // where they were made: one per kind and call site
 
+	// Long-running programs (bpbench run --duration, bpbench watch): the
+	// window the run was measured over and the load driven at it. Zero
+	// and nil for a run that ends by itself.
+	DurationSeconds float64  `json:"duration_seconds,omitempty"` // the measured window asked for: the program ran this long after it was ready, then was stopped
+	ReadySeconds    *float64 `json:"ready_seconds,omitempty"`    // since the start, when the readiness check first passed (0 with no check); nil when it never passed
+	StoppedSeconds  *float64 `json:"stopped_seconds,omitempty"`  // since the start, when the harness stopped the program at the end of the window; nil when it ended before
+	Load            *Load    `json:"load,omitempty"`             // the load generator started once the program was ready; nil when there was none
+
 	Series []Sample `json:"-"` // the time series, written to Samples
+}
+
+// Load is the load generator of a long-running run: a command started,
+// outside the run's memory cap and unmeasured, once the program was
+// ready, and stopped (SIGTERM to its process group, then SIGKILL) at the
+// end of the window.
+type Load struct {
+	Argv           []string `json:"argv"`
+	StartedSeconds float64  `json:"started_seconds"`        // since the run's start
+	EndedSeconds   float64  `json:"ended_seconds"`          // since the run's start, when it exited or was stopped
+	Stopped        bool     `json:"stopped,omitempty"`      // still running at the end of the window, so the harness stopped it
+	ExitCode       int      `json:"exit_code"`              // -1 when a signal ended it
+	Signal         string   `json:"signal,omitempty"`       // e.g. "SIGTERM"
+	Error          string   `json:"error,omitempty"`        // it could not be started, or did not stop on SIGKILL
+	OutputTail     string   `json:"output_tail,omitempty"`  // the last 64KiB of its stdout and stderr, interleaved
+	OutputBytes    int64    `json:"output_bytes,omitempty"` // all it wrote, of which OutputTail is the end
+}
+
+// Failed reports whether the load generator failed rather than ran until
+// it was stopped or finished its work: it could not start, or it exited
+// with a nonzero status or a signal the harness did not send.
+func (l *Load) Failed() bool {
+	if l == nil {
+		return false
+	}
+	return l.Error != "" || !l.Stopped && (l.ExitCode != 0 || l.Signal != "")
 }
 
 // Machine is what a run records about the machine that measured it, for

@@ -28,6 +28,9 @@ type Options struct {
 	CountHelp string // --count's help; "" says what the gate needs
 	Warmup    bool   // a --warmup flag (default true); without it every cell warms up
 	Shard     bool   // a --shard flag
+	// Window adds the flags of a long-running program: --duration,
+	// --grace, --ready, --ready-timeout and --load (see harness.Config).
+	Window bool
 	// MachineRoot is the folder Config reads the machine's memory below
 	// (ReadMachineMemory's root); "" is "/". Tests give a fixture.
 	MachineRoot string
@@ -41,11 +44,15 @@ type Flags struct {
 	warmup            *bool
 	shard             *string
 	machineRoot       string
+
+	fs                      *flag.FlagSet
+	duration, grace, readyT *time.Duration
+	ready, load             *string
 }
 
 // Add defines the cap flags on fs.
 func Add(fs *flag.FlagSet, o Options) *Flags {
-	f := &Flags{machineRoot: o.MachineRoot}
+	f := &Flags{machineRoot: o.MachineRoot, fs: fs}
 	count := max(o.Count, 1)
 	help := o.CountHelp
 	if help == "" {
@@ -61,6 +68,13 @@ func Add(fs *flag.FlagSet, o Options) *Flags {
 	}
 	if o.Shard {
 		f.shard = fs.String("shard", "", "run only shard I of N (I/N, e.g. 0/3); combine the folders with bpbench merge")
+	}
+	if o.Window {
+		f.duration = fs.Duration("duration", 0, "with --cmd: a long-running program (a server): run it this long once it is ready, then stop it (SIGTERM, then SIGKILL after --grace); outcome ok if it stayed within the cap and was alive to the end. With --duration, --timeout defaults to none")
+		f.grace = fs.Duration("grace", harness.DefaultGrace, "with --duration: time between SIGTERM and SIGKILL when the program and its load are stopped")
+		f.ready = fs.String("ready", "", "with --duration: wait until the program is ready before the window starts: tcp:PORT or tcp:HOST:PORT (a connection is accepted), or a shell command run until it exits 0")
+		f.readyT = fs.Duration("ready-timeout", harness.DefaultReadyTimeout, "with --ready: how long the program may take to become ready; a program never ready is stopped and nothing is measured")
+		f.load = fs.String("load", "", "with --duration: a load generator (a shell command) started once the program is ready, outside the cap and not measured, stopped at the end; its exit status and output are kept in runs.json")
 	}
 	return f
 }
@@ -94,6 +108,19 @@ func (f *Flags) Config() (harness.Config, error) {
 	}
 	cfg.Interval = *f.interval
 	cfg.Timeout = *f.timeout
+	if f.duration != nil {
+		cfg.Duration, cfg.Grace, cfg.ReadyTimeout = *f.duration, *f.grace, *f.readyT
+		cfg.Ready, cfg.Load = *f.ready, *f.load
+		if cfg.Duration > 0 && !f.set("timeout") {
+			cfg.Timeout = 0 // the window ends each run
+		}
+		if cfg.Grace <= 0 {
+			return cfg, cli.Errorf("--grace %v: give a positive duration, e.g. 5s", cfg.Grace)
+		}
+		if cfg.ReadyTimeout <= 0 {
+			return cfg, cli.Errorf("--ready-timeout %v: give a positive duration, e.g. 30s", cfg.ReadyTimeout)
+		}
+	}
 	if f.shard != nil && *f.shard != "" {
 		if cfg.Shard, err = harness.ParseShard(*f.shard); err != nil {
 			// ParseShard's message is for Go callers; a user is told the flag.
@@ -104,6 +131,13 @@ func (f *Flags) Config() (harness.Config, error) {
 		return cfg, err
 	}
 	return cfg, CheckMachine(cfg, f.machineRoot)
+}
+
+// set reports whether the flag name was given on the command line.
+func (f *Flags) set(name string) bool {
+	found := false
+	f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
+	return found
 }
 
 // ErrCapAboveMachine is wrapped by CheckMachine's refusal.
@@ -154,6 +188,10 @@ func Check(cfg harness.Config) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
+	if ce.Field == "Timeout" && cfg.Duration > 0 && cfg.Timeout < cfg.Duration {
+		return usage(ce, "--timeout %v is shorter than --duration %v: every run would time out before its window ends; give a --timeout of at least %v, or leave --timeout out (with --duration the window ends each run)",
+			cfg.Timeout, cfg.Duration, cfg.Duration)
+	}
 	switch ce.Field {
 	case "HardLimit":
 		if cfg.HardLimit > 0 && cfg.HardLimit < cfg.MemLimit {
@@ -169,6 +207,15 @@ func Check(cfg harness.Config) error {
 		return usage(ce, "--timeout %v: give a positive duration, or 0 for none", cfg.Timeout)
 	case "Shard":
 		return usage(ce, "--shard %s: %s", ce.Value, ce.Reason)
+	case "Duration":
+		return usage(ce, "--duration %v: give a positive duration, e.g. 30s", cfg.Duration)
+	case "Ready":
+		if cfg.Duration == 0 {
+			return usage(ce, "--ready waits for a long-running program before its window starts; give --duration too, e.g. --duration 30s --ready %s", cfg.Ready)
+		}
+		return usage(ce, "--ready %s", ce.Reason)
+	case "Load":
+		return usage(ce, "--load drives a long-running program during its window; give --duration too, e.g. --duration 30s --load '...'")
 	}
 	return &cli.UsageError{Err: err}
 }
