@@ -261,3 +261,16 @@ func TestVerdictMarkdownEscapesNames(t *testing.T) {
 		}
 	}
 }
+
+// peak-cgroup-B (page cache included) is shown but not judged unless a
+// threshold names it: a small program's page cache moves it by 70% between
+// two folders.
+func TestPeakCgroupIsNotJudgedByDefault(t *testing.T) {
+	if _, ok := (GateOptions{}).threshold(results.UnitPeakCgroup); ok {
+		t.Error("peak-cgroup-B is judged by default")
+	}
+	o := GateOptions{Thresholds: map[string]float64{results.UnitPeakCgroup: 0.2}}
+	if thr, ok := o.threshold(results.UnitPeakCgroup); !ok || thr != 0.2 {
+		t.Errorf("with --threshold peak-cgroup-B=20%%: %v, %v", thr, ok)
+	}
+}

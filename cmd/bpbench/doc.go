@@ -245,6 +245,8 @@
 //     change them with --threshold UNIT=PCT (repeatable). With too few runs
 //     for the test to ever reach alpha (fewer than 4+4 at 0.05) the gate
 //     says so and judges by the threshold alone;
+//     peak-cgroup-B (the run's memory cgroup's own peak, page cache
+//     included) is shown, and judged only when --threshold names it;
 //   - an outcome that got worse in any run: ok to timeout, crash or oom;
 //   - memory that is no longer flat in a drain-aware run: after the first
 //     quarter of the run, a least-squares line through its RSS and through
