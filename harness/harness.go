@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	hostfacts "github.com/bpbench/bpbench/internal/machine"
+	"github.com/bpbench/bpbench/internal/private"
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/probe"
 )
@@ -452,7 +453,7 @@ func writeNodePreload() (string, error) {
 		return "", fmt.Errorf("cannot create a folder for the node probe: %w", err)
 	}
 	fi, err := os.Lstat(dir)
-	if err != nil || !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o077 != 0 {
+	if err != nil || !fi.IsDir() || !private.OwnedByUser(fi) || fi.Mode().Perm()&0o077 != 0 {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("%s is not a folder of this user's closed to others", dir)
 	}
@@ -490,7 +491,7 @@ func cleanStale(prefix string) {
 		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() && ownedByMe(fi) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && private.OwnedByUser(fi) {
 			os.RemoveAll(d)
 		}
 	}

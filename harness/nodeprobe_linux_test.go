@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"github.com/bpbench/bpbench/internal/private"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,7 @@ func TestNodePreloadFolderIsFresh(t *testing.T) {
 	}
 	defer os.RemoveAll(filepath.Dir(path))
 	fi, err := os.Lstat(filepath.Dir(path))
-	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByMe(fi) {
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !private.OwnedByUser(fi) {
 		t.Fatalf("folder %s: %v %v; want a folder of this user's, mode 0700", filepath.Dir(path), fi.Mode(), err)
 	}
 	if strings.HasPrefix(path, premade+string(filepath.Separator)) {

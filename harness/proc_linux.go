@@ -234,12 +234,6 @@ func orphans(leader int) []int {
 	return out
 }
 
-// ownedByMe reports whether this user owns the file.
-func ownedByMe(fi os.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
-}
-
 // processAlive reports whether pid names a running process.
 func processAlive(pid int) bool {
 	return syscall.Kill(pid, 0) == nil

@@ -42,7 +42,6 @@ func becomeSubreaper() error            { return supported() }
 func killTree(pids []int)               {}
 func processAlive(pid int) bool         { return false }
 func orphans(leader int) []int          { return nil }
-func ownedByMe(fi os.FileInfo) bool     { return false }
 func (p *procFiles) hwm() int64         { return 0 }
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 func enterCgroup(*exec.Cmd, *runCgroup) (r, w *os.File, err error) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/private"
 	"hash"
 	"io"
 	"io/fs"
@@ -89,15 +90,7 @@ func (w *Workload) Check(p Params) error {
 // An InputFolderError is a folder of bpbench's cache (generated inputs,
 // the Node scripts) that bpbench will not use: a symbolic link, not a
 // folder, or someone else's. Only the user can fix it.
-type InputFolderError struct {
-	Path   string
-	Reason string // what is wrong, e.g. "belongs to uid 65534"
-}
-
-func (e *InputFolderError) Error() string {
-	return fmt.Sprintf("workloads: the folder %s %s: bpbench uses only a private folder of this user's (uid %d); remove it, or set XDG_CACHE_HOME to a folder of yours",
-		e.Path, e.Reason, os.Getuid())
-}
+type InputFolderError = private.FolderError
 
 // diskSpace is a filesystem's size and the space a user may still fill.
 type diskSpace struct{ avail, total int64 }
@@ -138,59 +131,7 @@ func (c inputCache) open(ctx context.Context, n int64) (*os.File, error) {
 // folder returns the private folder inputs are kept in, made if need be,
 // and whether it is a temporary one, for this process alone.
 func (c inputCache) folder() (dir string, temp bool, err error) {
-	return cacheFolder(c.base, "inputs")
-}
-
-// cacheFolder is bpbench's private folder name under the user's cache
-// folder (base, or os.UserCacheDir when base is ""): each folder on the
-// way below the cache folder is made 0700 and must be the user's (see
-// privateFolder), whoever runs bpbench, root included. Without a cache
-// folder it is a fresh private folder in the system temp folder, and temp
-// is true: the caller removes it when done.
-func cacheFolder(base, name string) (dir string, temp bool, err error) {
-	if base == "" {
-		base, err = os.UserCacheDir()
-	}
-	if err == nil {
-		// The cache folder itself is made only where its parent is
-		// (HOME=/nonexistent is no place to make one).
-		if err = os.Mkdir(base, 0o700); errors.Is(err, fs.ErrExist) {
-			err = nil
-		}
-	}
-	if err != nil {
-		dir, err = os.MkdirTemp("", "bpbench-"+name+"-"+strconv.Itoa(os.Getpid())+"-*")
-		return dir, true, err
-	}
-	dir = base
-	for _, n := range []string{"bpbench", name} {
-		dir = filepath.Join(dir, n)
-		if err := privateFolder(dir); err != nil {
-			return "", false, err
-		}
-	}
-	return dir, false, nil
-}
-
-// privateFolder makes dir with mode 0700 unless it exists, and checks that
-// it is a folder of the user's, closed to others.
-func privateFolder(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	switch uid, ok := fileOwner(fi); {
-	case !fi.IsDir():
-		return &InputFolderError{Path: dir, Reason: "is not a folder (a symbolic link?)"}
-	case ok && uid != os.Getuid():
-		return &InputFolderError{Path: dir, Reason: "belongs to uid " + strconv.Itoa(uid)}
-	case fi.Mode().Perm()&0o077 != 0:
-		return os.Chmod(dir, 0o700)
-	}
-	return nil
+	return private.CacheFolder(c.base, "inputs")
 }
 
 // fits returns a *ParamError if n bytes do not fit in dir's filesystem
@@ -281,8 +222,7 @@ func readSidecar(path string) ([]byte, error) {
 
 // userFile reports whether fi is a regular file of the user's of n bytes.
 func userFile(fi fs.FileInfo, n int64) bool {
-	uid, ok := fileOwner(fi)
-	return fi.Mode().IsRegular() && fi.Size() == n && (!ok || uid == os.Getuid())
+	return fi.Mode().IsRegular() && fi.Size() == n && private.OwnedByUser(fi)
 }
 
 // openNoFollow opens path for reading, refusing a symbolic link.
@@ -404,7 +344,7 @@ func sweepTempFolders() {
 		if err != nil || !fi.IsDir() {
 			continue
 		}
-		if uid, ok := fileOwner(fi); ok && uid != os.Getuid() {
+		if !private.OwnedByUser(fi) {
 			continue
 		}
 		switch {

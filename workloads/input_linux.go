@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"errors"
-	"io/fs"
 	"syscall"
 )
 
@@ -18,15 +17,6 @@ func freeSpace(dir string) (diskSpace, error) {
 		return diskSpace{}, err
 	}
 	return diskSpace{avail: int64(s.Bavail) * s.Bsize, total: int64(s.Blocks) * s.Bsize}, nil
-}
-
-// fileOwner returns the uid that owns fi.
-func fileOwner(fi fs.FileInfo) (int, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return int(st.Uid), true
 }
 
 // processAlive reports whether process pid exists (one of another user's

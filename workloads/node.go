@@ -3,6 +3,7 @@ package workloads
 import (
 	_ "embed"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/private"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +66,7 @@ func nodeCommand(name string, script []byte, sink string, lines int, memlimit in
 	// could be made beforehand by someone else, who could then swap the
 	// script; bpbench never uses a folder that is not the user's, even as
 	// root).
-	dir, _, err := cacheFolder("", "node")
+	dir, _, err := private.CacheFolder("", "node")
 	if err != nil {
 		return nil, err
 	}

@@ -4,14 +4,12 @@ import (
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/private"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -184,29 +182,11 @@ const leanKeep = 3
 // symbolic link or someone else's is refused; one of the user's that an
 // older bpbench made readable by others is made private.
 func leanCache(base string) (string, error) {
-	dir := filepath.Join(base, "bpbench")
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return "", err
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", err
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return "", err
-	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("cache folder %s is not a folder (a symbolic link?): remove it", dir)
-	}
-	if !ownedByUser(fi) {
-		return "", fmt.Errorf("cache folder %s belongs to another user: remove it", dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
+	dir := filepath.Join(base, "bpbench")
+	return dir, private.Folder(dir)
 }
 
 // evictLean removes from the cache folder dir the lean children beyond the
@@ -232,7 +212,7 @@ func evictLean(dir, current string, keep int) {
 			continue
 		}
 		fi, err := os.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() || !ownedByUser(fi) {
+		if err != nil || !fi.Mode().IsRegular() || !private.OwnedByUser(fi) {
 			continue
 		}
 		if isTmp {
@@ -281,18 +261,4 @@ func buildTags() string {
 		}
 	}
 	return ""
-}
-
-// ownedByUser reports whether the file belongs to the user running
-// bpbench. It reads the owner from the platform's stat record (Uid, on
-// every Unix) without naming the type, so that this file builds
-// everywhere; where there is no owner to read it says false, and the
-// cache is not used.
-func ownedByUser(fi fs.FileInfo) bool {
-	v := reflect.Indirect(reflect.ValueOf(fi.Sys()))
-	if v.Kind() != reflect.Struct {
-		return false
-	}
-	uid := v.FieldByName("Uid")
-	return uid.IsValid() && uid.CanUint() && os.Getuid() >= 0 && uid.Uint() == uint64(os.Getuid())
 }
