@@ -221,7 +221,7 @@ func (t *Tuning) words(minPeak int64) string {
 		}
 		if near := t.withinNoise(); len(near) > 0 {
 			s += fmt.Sprintf(" %s buffer%s less and %s not significantly slower (Mann-Whitney U, alpha 0.05): as good a choice on this evidence.",
-				strings.Join(near, " and "), map[bool]string{true: "", false: "s"}[len(near) > 1], map[bool]string{true: "are", false: "is"}[len(near) > 1])
+				joinAnd(near), map[bool]string{true: "", false: "s"}[len(near) > 1], map[bool]string{true: "are", false: "is"}[len(near) > 1])
 		}
 		return s
 	}
@@ -282,4 +282,12 @@ func numOrDash(v float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3g", v)
+}
+
+// joinAnd lists words as prose does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 3 {
+		return strings.Join(words, " and ")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

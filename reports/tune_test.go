@@ -79,3 +79,14 @@ func TestTuneWithinNoise(t *testing.T) {
 		t.Errorf("3 runs cannot show it: %s", tn.Recommendation)
 	}
 }
+
+func TestJoinAnd(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{{[]string{"a"}, "a"}, {[]string{"a", "b"}, "a and b"}, {[]string{"16KiB", "32KiB", "64KiB"}, "16KiB, 32KiB and 64KiB"}} {
+		if got := joinAnd(tc.in); got != tc.want {
+			t.Errorf("joinAnd(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
