@@ -33,7 +33,7 @@ func benchLine(i int) []byte {
 //   - bytes: formats each line into one reused buffer and writes it: the
 //     stream copies it, so nothing is allocated per line;
 //   - string: the shape of bufioWrite, three writes per line
-//     (WriteString("line "), Write(digits), WriteString("\n"));
+//     (WriteString("line "), Write(digits), PutByte('\n'));
 //   - alloc: a fresh slice per line, as Node makes a string per line;
 //     the difference from bytes is the producer's allocation.
 var lineWriters = []struct {
@@ -60,7 +60,7 @@ var lineWriters = []struct {
 		for i := from; i < to; i++ {
 			ok := w.WriteString("line ")
 			ok = w.Write(strconv.AppendInt(scratch[:0], int64(i), 10)) && ok
-			if !(w.WriteString("\n") && ok) {
+			if !(w.PutByte('\n') && ok) {
 				if err := w.WaitDrain(ctx); err != nil {
 					return err
 				}

@@ -42,7 +42,7 @@ type ByteStreamSink interface {
 
 // producer is the state the writing goroutine owns. It is read and written
 // without a lock by Write's fast path, and under w.mu by the slow path;
-// Write, WriteString, WriteCB, Flush, Uncork, End, EndWith and Close are the
+// Write, WriteString, PutByte, WriteCB, Flush, Uncork, End, EndWith and Close are the
 // producer's methods and must not run concurrently with each other.
 type producer struct {
 	// slab is the current slab: len is the bytes written into it. Its cap

@@ -80,8 +80,8 @@ type WritableOptions struct {
 // other Writables a chunk passed to Write belongs to the stream until its
 // completion callback runs, and the caller must not modify it.
 //
-// Concurrency: the producer's methods (Write, WriteString, WriteCB, Flush,
-// Uncork, End, EndWith, Close) are for one goroutine at a time, like
+// Concurrency: the producer's methods (Write, WriteString, PutByte,
+// WriteCB, Flush, Uncork, End, EndWith, Close) are for one goroutine at a time, like
 // bufio.Writer's; all other methods may be called from any goroutine. Event
 // listeners and completion callbacks run on the stream's goroutine, one at
 // a time, in Node's order, never inside the call that caused them; a
@@ -239,6 +239,32 @@ func (w *Writable[T]) WriteString(s string) bool {
 		return true
 	}
 	return w.writeString(s)
+}
+
+// PutByte writes the single byte c as one chunk, like WriteString with a
+// one-byte string, and returns Write's result. Its fast path stores the
+// byte without copying a slice, as bufio.Writer's WriteByte does: a
+// producer writing "line i\n" as three writes ends each line with
+// PutByte('\n'). It is not named WriteByte because io.ByteWriter's
+// WriteByte returns an error, not the backpressure advice.
+func (w *Writable[T]) PutByte(c byte) bool {
+	pr := &w.p
+	if n := len(pr.slab); cap(pr.slab)-n > 1 && !pr.stop.Load() {
+		pr.slab = pr.slab[:n+1]
+		pr.slab[n] = c
+		pr.writes++
+		return true
+	}
+	return w.putByte(c)
+}
+
+// putByte is PutByte past the fast path.
+func (w *Writable[T]) putByte(c byte) bool {
+	b := [1]byte{c}
+	if w.slabs {
+		return w.writeBytes(b[:], nil)
+	}
+	return w.writeString(string(b[:]))
 }
 
 // writeString is WriteString past the fast path; kept apart so that the
