@@ -7,7 +7,9 @@ package streamcore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +170,88 @@ func TestBytePath_B3_WriteString(t *testing.T) {
 			t.Fatal("WriteString on a stream of int: no error")
 		}
 	})
+}
+
+// B3: PutByte(c) is WriteString of the one-byte string c, on every path:
+// its own chunk on a sink that keeps boundaries, the fast path on one that
+// joins them, Write on a Writable[string], a failure on other chunk types
+// and after End.
+func TestBytePath_B3_PutByte(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newCtSink[[]byte](nil, false)
+		w := ctNewW(t, g, -1)
+		w.WriteString("hello")
+		w.PutByte('\n')
+		w.PutByte(0xff)
+		w.Close()
+		if got := g.received(); len(got) != 3 || string(got[0]) != "hello" || string(got[1]) != "\n" || string(got[2]) != "\xff" {
+			t.Fatalf("sink got %q", got)
+		}
+
+		gs := newCtSink[string](nil, false)
+		ws, _ := streamcore.NewWritable[string](gs, streamcore.WritableOptions{})
+		ws.PutByte(0xff)
+		ws.Close()
+		if got := gs.received(); len(got) != 1 || got[0] != "\xff" {
+			t.Fatalf("string sink got %q", got)
+		}
+
+		wo, _ := streamcore.NewWritable[int](streamcore.Discard[int]{}, streamcore.WritableOptions{ObjectMode: true})
+		if wo.PutByte('x') {
+			t.Fatal("PutByte on a stream of int returned true")
+		}
+		<-wo.Done()
+		if wo.Err() == nil {
+			t.Fatal("PutByte on a stream of int: no error")
+		}
+
+		we := ctNewW(t, streamcore.Discard[[]byte]{}, -1)
+		we.End(nil)
+		if we.PutByte('x') {
+			t.Fatal("PutByte after End returned true")
+		}
+		<-we.Done()
+		if !errors.Is(we.Err(), streamcore.ErrWriteAfterEnd) {
+			t.Fatalf("PutByte after End: error %v, want ErrWriteAfterEnd", we.Err())
+		}
+	})
+}
+
+// B3: lines written as WriteString, Write and PutByte into a sink that
+// joins chunks (most of them by the fast path) arrive whole and in order,
+// each write counted once, with the false returns and drains of a small
+// highWaterMark.
+func TestBytePath_B3_PutByteLines(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := streamcore.NewWritable[[]byte](streamcore.NewWriterSink(&buf), streamcore.WritableOptions{HighWaterMark: streamcore.HWM(4096)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var want bytes.Buffer
+	const n = 20000
+	for i := 0; i < n; i++ {
+		ok := w.WriteString("line ")
+		ok = w.Write(strconv.AppendInt(nil, int64(i), 10)) && ok
+		if !(w.PutByte('\n') && ok) {
+			if err := w.WaitDrain(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fmt.Fprintf(&want, "line %d\n", i)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want.Bytes()) {
+		t.Fatalf("sink got %d bytes, want %d (or different bytes)", buf.Len(), want.Len())
+	}
+	// A line waits for drain after its last write, so the writes after a
+	// false return within it (at most two a line) count as after false.
+	st := w.Stats()
+	if st.Writes != 3*n || st.Written != int64(want.Len()) || st.FalseReturns == 0 || st.WritesAfterFalse > 2*(st.Drains+1) {
+		t.Fatalf("Stats %+v: want %d writes, %d bytes, some false returns, at most two writes after false a drain", st, 3*n, want.Len())
+	}
 }
 
 // B4: Write is the producer's (one goroutine at a time, as bufio.Writer),

@@ -388,6 +388,7 @@ func TestViolations_V4_NoAllocationOnTheWritePath(t *testing.T) {
 	for name, write := range map[string]func() bool{
 		"Write":       func() bool { return w.Write(line) },
 		"WriteString": func() bool { return w.WriteString("line 123456\n") },
+		"PutByte":     func() bool { return w.PutByte('\n') },
 	} {
 		if a := testing.AllocsPerRun(10000, func() {
 			if !write() {
@@ -411,9 +412,12 @@ func TestViolations_V4_NoAllocationOnTheWritePath(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, func() { naive.WriteString("line 123456\n") }); a != 0 {
 		t.Errorf("writes after false: %v allocations per write, want 0", a)
 	}
+	if a := testing.AllocsPerRun(1000, func() { naive.PutByte('\n') }); a != 0 {
+		t.Errorf("PutByte after false: %v allocations per write, want 0", a)
+	}
 	st := naive.Stats()
-	if st.WritesAfterFalse != 1+1001 {
-		t.Errorf("WritesAfterFalse %d, want %d", st.WritesAfterFalse, 1+1001)
+	if st.WritesAfterFalse != 1+1001+1001 {
+		t.Errorf("WritesAfterFalse %d, want %d", st.WritesAfterFalse, 1+1001+1001)
 	}
 	ctSiteAt(t, "FirstWriteAfterFalse", st.FirstWriteAfterFalse, first)
 }

@@ -81,9 +81,9 @@
 // or Source and the event listeners one at a time in Node's order, and
 // exits when the stream closes.
 //
-// A Writable's producer methods, Write, WriteString, WriteCB, Flush,
-// Uncork, End, EndWith and Close, must be called by one goroutine at a
-// time, like bufio.Writer's (a listener that writes on the stream's
+// A Writable's producer methods, Write, WriteString, PutByte, WriteCB,
+// Flush, Uncork, End, EndWith and Close, must be called by one goroutine
+// at a time, like bufio.Writer's (a listener that writes on the stream's
 // goroutine counts as the producer while it runs: the events order it).
 // Pipes serialise their own writes, so several sources may pipe into one
 // destination. Every other method (Destroy, WaitDrain, Drain, OnceDrain,

@@ -42,18 +42,42 @@ type ByteStreamSink interface {
 
 // producer is the state the writing goroutine owns. It is read and written
 // without a lock by Write's fast path, and under w.mu by the slow path;
-// Write, WriteString, WriteCB, Flush, Uncork, End, EndWith and Close are the
+// Write, WriteString, PutByte, WriteCB, Flush, Uncork, End, EndWith and Close are the
 // producer's methods and must not run concurrently with each other.
 type producer struct {
-	budget int // a write of fewer bytes may take the fast path
+	// slab is the current slab: len is the bytes written into it. Its cap
+	// is the fast path's budget, as bufio.Writer's Available: a write of
+	// fewer bytes than cap(slab)-len(slab) may take the fast path, so the
+	// fast path checks and moves one slice and keeps no separate count.
+	// cap(slab) == len(slab) closes the fast path; full is the same slab
+	// with its whole capacity, for the locked path.
+	slab []byte
 	// stop is set (by any goroutine) once the stream is ending or
 	// destroyed, so that the fast path notices a Destroy from elsewhere. It
 	// shares the producer's cache line: it is written once.
 	stop   atomic.Bool
-	slab   []byte  // the current slab: len is the bytes written into it
+	writes int64   // writes not yet counted in Stats
+	full   []byte  // the current slab, len 0 and its whole capacity; nil before the first
 	pub    int     // slab[:pub] has been published
 	ends   []int32 // ends in slab of unpublished chunks; nil when the sink joins chunks
-	writes int64   // writes not yet counted in Stats
+	// budget is the fast path's budget when the sink keeps chunk
+	// boundaries (ends is not nil): a write of fewer bytes may take
+	// writeFastEnds. The window of slab stays closed for such sinks, so
+	// that Write's fast path, which records no boundaries, is never taken.
+	budget int
+}
+
+// setWindow lets writes of fewer than b bytes in all take the fast path
+// (b <= the slab's room), or closes it (b == 0).
+func (pr *producer) setWindow(b int) {
+	n := len(pr.slab)
+	pr.slab = pr.full[: n : n+b]
+}
+
+// closeFast closes the fast path: the next write takes the lock.
+func (pr *producer) closeFast() {
+	pr.budget = 0
+	pr.slab = pr.slab[:len(pr.slab):len(pr.slab)]
 }
 
 // retiredSlab is a slab the producer moved past, waiting until the sink has
@@ -79,7 +103,7 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 	pr := &w.p
 	wasIdle := w.idleLocked()
 	if w.ending || w.destroyed {
-		pr.budget = 0
+		pr.closeFast()
 		w.dropUnpublishedLocked()
 		w.failWrite(cb)
 		return false
@@ -100,13 +124,15 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		w.stats.Writes++
 		cb = nil
 	default:
-		if pr.slab == nil || cap(pr.slab)-len(pr.slab) < n {
+		if pr.full == nil || cap(pr.full)-len(pr.slab) < n {
 			w.publishLocked()
 			w.newSlabLocked()
 		} else if pr.ends != nil && len(pr.ends) == cap(pr.ends) {
 			w.publishLocked()
 		}
-		pr.slab = append(pr.slab, p...)
+		k := len(pr.slab)
+		pr.slab = pr.full[: k+n : k+n]
+		copy(pr.slab[k:], p)
 		if pr.ends != nil {
 			pr.ends = append(pr.ends, int32(len(pr.slab)))
 		}
@@ -127,13 +153,21 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 // again, so a producer slower than the sink hands every write over at once.
 func (w *Writable[T]) armLocked(wasIdle bool) {
 	pr := &w.p
-	pr.budget = 0
-	if !w.slabs || wasIdle || w.needDrain || w.ending || w.destroyed || pr.slab == nil {
+	pr.closeFast()
+	if !w.slabs || wasIdle || w.needDrain || w.ending || w.destroyed || pr.full == nil {
 		return
 	}
-	b := min(w.hwm-w.length, w.batchBytes, int64(cap(pr.slab)-len(pr.slab))+1)
-	if b > 1 {
-		pr.budget = int(b)
+	room := int64(cap(pr.full) - len(pr.slab))
+	if pr.ends != nil {
+		if b := min(w.hwm-w.length, w.batchBytes, room+1); b > 1 {
+			pr.budget = int(b)
+		}
+		return
+	}
+	// The window is at most the slab's room, so a write that would fill
+	// the slab exactly takes the lock: once per slab.
+	if b := min(w.hwm-w.length, w.batchBytes, room); b > 1 {
+		pr.setWindow(int(b))
 	}
 }
 
@@ -158,17 +192,18 @@ func (w *Writable[T]) acceptedLocked() bool {
 // one is free. Called after publishLocked.
 func (w *Writable[T]) newSlabLocked() {
 	pr := &w.p
-	if pr.slab != nil {
-		w.retired = append(w.retired, retiredSlab{buf: pr.slab[:0], end: w.pubTotal})
+	if pr.full != nil {
+		w.retired = append(w.retired, retiredSlab{buf: pr.full, end: w.pubTotal})
 		w.recycleLocked()
 	}
 	if k := len(w.free); k > 0 {
-		pr.slab = w.free[k-1]
+		pr.full = w.free[k-1]
 		w.free[k-1] = nil
 		w.free = w.free[:k-1]
 	} else {
-		pr.slab = make([]byte, 0, slabSize)
+		pr.full = make([]byte, 0, slabSize)
 	}
+	pr.slab = pr.full[:0:0]
 	pr.pub = 0
 	if !w.joins && pr.ends == nil {
 		pr.ends = make([]int32, 0, maxEnds)
@@ -271,7 +306,8 @@ const queueDoubling = 1024
 // write would, silently, as they had no callback.
 func (w *Writable[T]) dropUnpublishedLocked() {
 	pr := &w.p
-	pr.slab = pr.slab[:pr.pub]
+	pr.slab = pr.slab[:pr.pub:pr.pub]
+	pr.budget = 0
 	if pr.ends != nil {
 		pr.ends = pr.ends[:0]
 	}

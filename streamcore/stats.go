@@ -31,8 +31,8 @@ type Stats struct {
 	// WritesAfterFalse counts writes accepted while the stream owed a
 	// drain: an earlier write returned false and drain has not fired yet.
 	// A producer that honours backpressure makes none; Pipe and Pipeline
-	// make none. Every way of writing counts (Write, WriteString, WriteCB,
-	// EndWith, pipes); writes that fail (after End, after Destroy) do not.
+	// make none. Every way of writing counts (Write, WriteString, PutByte,
+	// WriteCB, EndWith, pipes); writes that fail (after End, after Destroy) do not.
 	WritesAfterFalse int64
 	// BytesAfterFalse is what those writes added to the buffer, in the
 	// stream's unit: bytes in byte mode, chunks in object mode.

@@ -80,8 +80,8 @@ type WritableOptions struct {
 // other Writables a chunk passed to Write belongs to the stream until its
 // completion callback runs, and the caller must not modify it.
 //
-// Concurrency: the producer's methods (Write, WriteString, WriteCB, Flush,
-// Uncork, End, EndWith, Close) are for one goroutine at a time, like
+// Concurrency: the producer's methods (Write, WriteString, PutByte,
+// WriteCB, Flush, Uncork, End, EndWith, Close) are for one goroutine at a time, like
 // bufio.Writer's; all other methods may be called from any goroutine. Event
 // listeners and completion callbacks run on the stream's goroutine, one at
 // a time, in Node's order, never inside the call that caused them; a
@@ -222,8 +222,9 @@ func (w *Writable[T]) chunkSize(c T) int64 {
 // false and drain has not fired) is still accepted, and counted in
 // Stats.WritesAfterFalse with the call site of the first one.
 func (w *Writable[T]) Write(chunk T) bool {
-	// The budget is 0 unless this is the byte path, where T is []byte.
-	if w.p.budget > 0 && w.p.writeFast(asBytes(&chunk)) {
+	// The fast path is closed (cap(slab) == len(slab)) unless this is the
+	// byte path, where T is []byte.
+	if cap(w.p.slab) != len(w.p.slab) && w.p.writeFast(asBytes(&chunk)) {
 		return true
 	}
 	return w.WriteCB(chunk, nil)
@@ -234,10 +235,36 @@ func (w *Writable[T]) Write(chunk T) bool {
 // without converting it first. On a stream of any other chunk type it fails
 // like a nil chunk in object mode, destroying the stream.
 func (w *Writable[T]) WriteString(s string) bool {
-	if w.p.budget > 0 && w.p.writeFast(unsafe.Slice(unsafe.StringData(s), len(s))) {
+	if w.p.writeFast(unsafe.Slice(unsafe.StringData(s), len(s))) {
 		return true
 	}
 	return w.writeString(s)
+}
+
+// PutByte writes the single byte c as one chunk, like WriteString with a
+// one-byte string, and returns Write's result. Its fast path stores the
+// byte without copying a slice, as bufio.Writer's WriteByte does: a
+// producer writing "line i\n" as three writes ends each line with
+// PutByte('\n'). It is not named WriteByte because io.ByteWriter's
+// WriteByte returns an error, not the backpressure advice.
+func (w *Writable[T]) PutByte(c byte) bool {
+	pr := &w.p
+	if n := len(pr.slab); cap(pr.slab)-n > 1 && !pr.stop.Load() {
+		pr.slab = pr.slab[:n+1]
+		pr.slab[n] = c
+		pr.writes++
+		return true
+	}
+	return w.putByte(c)
+}
+
+// putByte is PutByte past the fast path.
+func (w *Writable[T]) putByte(c byte) bool {
+	b := [1]byte{c}
+	if w.slabs {
+		return w.writeBytes(b[:], nil)
+	}
+	return w.writeString(string(b[:]))
 }
 
 // writeString is WriteString past the fast path; kept apart so that the
@@ -259,14 +286,14 @@ func (w *Writable[T]) writeString(s string) bool {
 }
 
 // writeFast is Write's fast path: it appends p to the current slab if the
-// budget allows, without a lock. It is small enough to be inlined into
-// Write and WriteString; sinks that keep chunk boundaries take writeFastEnds.
+// budget (the slab's window, see producer) allows, without a lock. It is
+// small enough to be inlined into Write and WriteString; sinks that keep
+// chunk boundaries take writeFastEnds.
 func (pr *producer) writeFast(p []byte) bool {
-	if len(p) >= pr.budget || pr.ends != nil || pr.stop.Load() {
+	n := len(pr.slab)
+	if len(p) >= cap(pr.slab)-n || pr.stop.Load() {
 		return false
 	}
-	pr.budget -= len(p)
-	n := len(pr.slab)
 	pr.slab = pr.slab[:n+len(p)]
 	copy(pr.slab[n:], p)
 	pr.writes++
@@ -281,7 +308,7 @@ func (pr *producer) writeFastEnds(p []byte) bool {
 	}
 	pr.budget -= len(p)
 	n := len(pr.slab)
-	pr.slab = pr.slab[:n+len(p)]
+	pr.slab = pr.full[: n+len(p) : n+len(p)]
 	copy(pr.slab[n:], p)
 	pr.ends = append(pr.ends, int32(len(pr.slab)))
 	pr.writes++
@@ -310,7 +337,7 @@ func (w *Writable[T]) writeRef(chunk T, cb func(error)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ending || w.destroyed || (w.object && isNil(chunk)) {
-		w.p.budget = 0
+		w.p.closeFast()
 		w.dropUnpublishedLocked()
 		w.failWrite(cb)
 		return false
@@ -452,7 +479,7 @@ func (w *Writable[T]) End(cb func(error)) {
 	default:
 		if w.slabs {
 			w.publishLocked()
-			w.p.budget = 0
+			w.p.closeFast()
 		}
 		if cb != nil {
 			w.endCbs = append(w.endCbs, cb)
