@@ -56,7 +56,8 @@ type Tuning struct {
 	ByBytes        bool        // throughput is MiB/s (else runs/s)
 	Budget, Limit  int64       // the budget, and the budget less the margin
 	Margin         float64
-	Pick           int    // index into Points, or -1
+	Pick           int    // index into Points, or -1: the fitting point with the lowest median peak RSS among those as fast as Fastest
+	Fastest        int    // index into Points of the fitting point with the highest median throughput, or -1
 	Recommendation string // one paragraph, in words
 	NeedBudget     int64  // when nothing fits: the budget that would fit the smallest footprint
 	Impossible     bool   // the budget is below every run's peak RSS
@@ -161,33 +162,60 @@ func Tune(set *results.Set, opts TuneOptions) (*Tuning, error) {
 			t.Pick = i
 		}
 	}
+	t.Fastest = t.Pick
+	t.Pick = t.leanest()
 	t.Recommendation = t.words(minPeak)
 	return t, nil
 }
 
-// withinNoise lists the fitting points with a smaller highWaterMark whose
-// throughput the Mann-Whitney U test cannot tell from the pick's: the pick
-// is the fastest median, but on a noisy machine a smaller neighbour may be
-// as fast.
-func (t *Tuning) withinNoise() []string {
-	pick := t.Points[t.Pick]
-	if len(pick.thr) < 2 {
-		return nil
+// asFast reports whether the Mann-Whitney U test cannot tell point p's
+// throughput from point ref's, with runs enough that it could.
+func (t *Tuning) asFast(ref, p TunePoint) bool {
+	if len(ref.thr) < 2 || len(p.thr) < 2 {
+		return false
 	}
 	thr := benchmath.DefaultThresholds
-	a := benchmath.NewSample(slices.Clone(pick.thr), &thr)
-	var out []string
-	for _, p := range t.Points {
-		if p.HWM >= pick.HWM || !p.Fits || len(p.thr) < 2 {
+	if minUTestP(len(ref.thr), len(p.thr)) >= thr.CompareAlpha {
+		return false // too few runs for the test to tell anything
+	}
+	a := benchmath.NewSample(slices.Clone(ref.thr), &thr)
+	c := benchmath.AssumeNothing.Compare(a, benchmath.NewSample(slices.Clone(p.thr), &thr))
+	return c.P >= c.Alpha
+}
+
+// leanest is the recommendation: among the fitting points as fast as the
+// fastest (Fastest itself included), the one with the lowest median peak
+// RSS, the smaller highWaterMark on a tie. On a noisy machine the fastest
+// median moves from run to run between points the test cannot tell
+// apart; the least memory among them is what a budget asks for, and it
+// moves less.
+func (t *Tuning) leanest() int {
+	if t.Fastest < 0 {
+		return -1
+	}
+	best, fast := t.Fastest, t.Points[t.Fastest]
+	for i, p := range t.Points {
+		if i == t.Fastest || !p.Fits || !t.asFast(fast, p) {
 			continue
 		}
-		if minUTestP(len(pick.thr), len(p.thr)) >= thr.CompareAlpha {
-			continue // too few runs for the test to tell anything
+		b := t.Points[best]
+		if p.PeakRSS.Median < b.PeakRSS.Median || (p.PeakRSS.Median == b.PeakRSS.Median && p.HWM < b.HWM) {
+			best = i
 		}
-		c := benchmath.AssumeNothing.Compare(a, benchmath.NewSample(slices.Clone(p.thr), &thr))
-		if c.P >= c.Alpha {
-			out = append(out, p.Label)
+	}
+	return best
+}
+
+// withinNoise lists the other fitting points with a smaller highWaterMark
+// than the pick that the test cannot tell from the fastest.
+func (t *Tuning) withinNoise() []string {
+	pick, fast := t.Points[t.Pick], t.Points[t.Fastest]
+	var out []string
+	for i, p := range t.Points {
+		if i == t.Pick || p.HWM >= pick.HWM || !p.Fits || !t.asFast(fast, p) {
+			continue
 		}
+		out = append(out, p.Label)
 	}
 	return out
 }
@@ -216,11 +244,16 @@ func (t *Tuning) words(minPeak int64) string {
 		p := t.Points[t.Pick]
 		s := fmt.Sprintf("Recommended highWaterMark: %s (%d bytes). It ran at %.3g %s (median of %d runs) with peak RSS %s, at most %s (%s), within %s.",
 			p.Label, p.HWM, p.Throughput.Median, t.Unit(), p.OK, size.Human(int64(p.PeakRSS.Median)), size.Human(int64(p.PeakRSS.Max)), t.boundWord(p.PeakRSS), budget)
+		if t.Fastest != t.Pick {
+			f := t.Points[t.Fastest]
+			s += fmt.Sprintf(" It is as fast as the fastest, %s at %.3g %s with peak RSS %s, within the noise (Mann-Whitney U, alpha 0.05), and holds the least memory of the points that are.",
+				f.Label, f.Throughput.Median, t.Unit(), size.Human(int64(f.PeakRSS.Median)))
+		}
 		if !math.IsNaN(p.PausesPerMiB) {
 			s += fmt.Sprintf(" Producers waited for drain %.3g times per %s.", p.PausesPerMiB, map[bool]string{true: "MiB written", false: "run"}[t.ByBytes])
 		}
 		if near := t.withinNoise(); len(near) > 0 {
-			s += fmt.Sprintf(" %s buffer%s less and %s not significantly slower (Mann-Whitney U, alpha 0.05): as good a choice on this evidence.",
+			s += fmt.Sprintf(" %s buffer%s less and %s not significantly slower either (Mann-Whitney U, alpha 0.05): as good a choice on this evidence.",
 				joinAnd(near), map[bool]string{true: "", false: "s"}[len(near) > 1], map[bool]string{true: "are", false: "is"}[len(near) > 1])
 		}
 		return s

@@ -58,8 +58,9 @@ func TestTuneRecommendsWithinBudget(t *testing.T) {
 	}
 }
 
-// tune names a smaller point as fast as the pick only when the U test could
-// tell a difference at these counts: with 6+6 runs it can, with 3+3 not.
+// tune recommends the leanest point as fast as the fastest only when the U
+// test could tell a difference at these counts: with 6+6 runs it can, with
+// 3+3 not.
 func TestTuneWithinNoise(t *testing.T) {
 	same := func(reps int) *results.Set {
 		set := reportstest.TuneFixture(reps)
@@ -70,12 +71,18 @@ func TestTuneWithinNoise(t *testing.T) {
 		}
 		return set
 	}
+	// With 6+6 runs the test cannot tell 64KiB from the fastest, 256KiB,
+	// and 64KiB holds less memory: it is the recommendation, and the
+	// fastest is named.
 	tn, _ := Tune(same(6), TuneOptions{Budget: 16 << 20, Margin: 0.10})
-	if !strings.Contains(tn.Recommendation, "64KiB buffers less and is not significantly slower") {
+	if tn.Pick < 0 || tn.Points[tn.Pick].Label != "64KiB" || tn.Points[tn.Fastest].Label != "256KiB" ||
+		!strings.Contains(tn.Recommendation, "It is as fast as the fastest, 256KiB at") {
 		t.Errorf("6 runs: %s", tn.Recommendation)
 	}
+	// With 3+3 the test could never tell them apart: the fastest median
+	// stands, and no neighbour is called as fast.
 	tn, _ = Tune(same(3), TuneOptions{Budget: 16 << 20, Margin: 0.10})
-	if strings.Contains(tn.Recommendation, "not significantly slower") {
+	if tn.Pick != tn.Fastest || strings.Contains(tn.Recommendation, "as fast as the fastest") || strings.Contains(tn.Recommendation, "not significantly slower") {
 		t.Errorf("3 runs cannot show it: %s", tn.Recommendation)
 	}
 }

@@ -306,10 +306,13 @@
 // and prints per point the median throughput, the median peak RSS and the
 // largest, the drain waits per MiB written (the pauses the backpressure
 // guide's example takes: a larger highWaterMark pauses less often), the outcomes and whether the point is on
-// the Pareto front. It recommends the fastest point whose every run finished
-// and whose every run's peak RSS (not the median's) stays within the budget
-// less --margin (default 10%), and names smaller points the Mann-Whitney U
-// test cannot tell from it in speed. When nothing fits it says so and names
+// the Pareto front. Of the points whose every run finished and whose every
+// run's peak RSS (not the median's) stays within the budget less --margin
+// (default 10%), it recommends the one with the least median peak RSS among
+// those the Mann-Whitney U test cannot tell in speed from the fastest (the
+// fastest median moves between such points from run to run on a noisy
+// machine), names the fastest when that is another, and names smaller
+// points as fast too. When nothing fits it says so and names
 // the budget that would; a budget below every run's peak RSS exits 2, and so
 // does --hwm 0 (the chart's axis is log2). An interrupted sweep exits 130
 // with its points in the folder and no recommendation. The
