@@ -33,6 +33,13 @@ func gateFlags(fs *flag.FlagSet) verb {
 			return usageError(e, "gate", fmt.Errorf("--alpha %g: give a level between 0 and 1, e.g. 0.05", *alpha))
 		}
 		opts.Alpha = *alpha
+		if *summary != "" {
+			// Checked before gating: a verdict that cannot be written where
+			// CI reads it is bad usage, not a passing gate.
+			if fi, err := os.Stat(*summary); err == nil && !fi.Mode().IsRegular() {
+				return usageError(e, "gate", fmt.Errorf("--summary %s is not a file (a folder?): give a file to append the Markdown verdict to, e.g. $GITHUB_STEP_SUMMARY", *summary))
+			}
+		}
 		var base, head *reports.Input
 		switch {
 		case *baseline != "" && len(pos) == 1:

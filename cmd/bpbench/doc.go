@@ -128,7 +128,8 @@
 //
 //	sec/op           wall time, only for runs that finished (outcome ok): a run
 //	                 killed at the cap after 2s never looks faster than one that
-//	                 finished in 8s
+//	                 finished in 8s; none for a --duration run, which lasts as
+//	                 long as it was told to
 //	peak-RSS-B       the child's peak resident set size (lower is better)
 //	peak-heap-B      the heap's peak (Go's, or V8's for node), from the probe
 //	                 (lower is better)
@@ -141,6 +142,16 @@
 //	failed-runs      1 for a timeout or crash, else 0 (lower is better)
 //	time-to-oom-sec  seconds until an oom run was killed (higher is better:
 //	                 it grew more slowly)
+//	peak-cgroup-B    the run's memory cgroup's own peak, page cache and kernel
+//	                 memory included (runs capped by a cgroup; lower is better)
+//	writes-after-false, pushes-after-false, extra-drain-listeners
+//	                 calls that ignored backpressure: writes while a drain was
+//	                 owed, pushes after push() returned false (Node), drain
+//	                 listeners added while one was attached; their first call
+//	                 site is in runs.json (violations) (lower is better)
+//
+// Each result's configuration also names its cap: cap: cgroup2, cgroup1 or
+// watchdog, beside memlimit: and hardlimit:.
 //
 // A run measured with --baseline-bin or --baseline-dir also carries the
 // file configuration side: base or head, and its own commit. Because the

@@ -392,3 +392,16 @@ func TestReadDirWithoutViolations(t *testing.T) {
 		}
 	}
 }
+
+// A run for a --duration has no sec/op: its wall time is the window it was
+// given, not the program's speed.
+func TestDurationRunHasNoSecOp(t *testing.T) {
+	r := Run{Name: "BenchmarkCmd/name=server", Outcome: OK, WallSeconds: 30.2, PeakRSSBytes: 1 << 20, DurationSeconds: 30}
+	if _, ok := r.BenchResult().Value(UnitSec); ok {
+		t.Error("a duration run reports sec/op")
+	}
+	r.DurationSeconds = 0
+	if _, ok := r.BenchResult().Value(UnitSec); !ok {
+		t.Error("a run without a duration lost its sec/op")
+	}
+}

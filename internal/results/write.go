@@ -297,7 +297,9 @@ func (r *Run) BenchResult() *benchfmt.Result {
 	val := func(v float64, unit string) {
 		res.Values = append(res.Values, benchfmt.Value{Value: v, Unit: unit})
 	}
-	if r.Outcome == OK {
+	// A run for a --duration lasts as long as it was told to: its wall time
+	// measures the window, not the program, and is no sec/op.
+	if r.Outcome == OK && r.DurationSeconds == 0 {
 		val(r.WallSeconds, UnitSec)
 	}
 	if r.PeakRSSBytes > 0 {

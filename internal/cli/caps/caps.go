@@ -21,6 +21,13 @@ const (
 	DefaultTimeout  = 2 * time.Minute
 )
 
+// The bounds of --count and --interval: beyond them a run measures the
+// machine's patience or bpbench's own sampler, not the program.
+const (
+	MaxCount    = 1000
+	MinInterval = time.Millisecond
+)
+
 // Options say which cap flags a verb has. The zero value has --count
 // (default 1), --memlimit, --hard-limit, --interval and --timeout.
 type Options struct {
@@ -90,6 +97,9 @@ func (f *Flags) Config() (harness.Config, error) {
 	if *f.count < 1 {
 		return cfg, cli.Errorf("--count %d: give a count of 1 or more", *f.count)
 	}
+	if *f.count > MaxCount {
+		return cfg, cli.Errorf("--count %d: at most %d runs per cell: more would run for hours; for a finer measurement make each run longer (--lines, --input-size), or split the work over machines with --shard", *f.count, MaxCount)
+	}
 	cfg.Count = *f.count
 	cfg.Warmup = f.warmup == nil || *f.warmup
 	if cfg.MemLimit, err = size.Parse(*f.memlimit); err != nil {
@@ -105,6 +115,9 @@ func (f *Flags) Config() (harness.Config, error) {
 	}
 	if *f.interval <= 0 {
 		return cfg, cli.Errorf("--interval %v: give a positive duration, e.g. 5ms", *f.interval)
+	}
+	if *f.interval < MinInterval {
+		return cfg, cli.Errorf("--interval %v: at least %v (each sample reads /proc for the whole process tree; below that the sampler measures itself, not the program)", *f.interval, MinInterval)
 	}
 	cfg.Interval = *f.interval
 	cfg.Timeout = *f.timeout

@@ -18,6 +18,8 @@ func TestConfig(t *testing.T) {
 		"--hard-limit 0":                      "--hard-limit 0: give a size above zero",
 		"--memlimit 64MiB --hard-limit 32MiB": "--hard-limit 32MiB is below --memlimit 64MiB",
 		"--interval 0s":                       "--interval 0s: give a positive duration",
+		"--interval 1ns":                      "--interval 1ns: at least 1ms",
+		"--count 1000000":                     "--count 1000000: at most 1000 runs per cell",
 		"--timeout -1s":                       "--timeout -1s: give a positive duration, or 0 for none",
 		"--shard 3/2":                         `--shard "3/2": bad shard`,
 	} {
