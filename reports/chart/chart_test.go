@@ -142,7 +142,8 @@ func TestNodeHeapName(t *testing.T) {
 	if !bytes.Contains(svg, []byte("V8 heap median")) || bytes.Contains(svg, []byte("Go heap")) {
 		t.Error("a Node chart does not call its heap V8's")
 	}
-	if !isNode(&results.Run{Argv: []string{"node", "a.js"}}) || isNode(&results.Run{Argv: []string{"/bin/nodes"}}) {
+	if !isNode(&results.Run{Argv: []string{"node", "a.js"}}) || isNode(&results.Run{Argv: []string{"/bin/nodes"}}) ||
+		!isNode(&results.Run{Argv: []string{"/usr/bin/sh", "-c", "node --max-old-space-size=64 server.js"}}) || isNode(&results.Run{Argv: []string{"/bin/sh", "-c", "./server node"}}) {
 		t.Error("isNode")
 	}
 }

@@ -110,7 +110,8 @@ func newMemSeries(variant, side string, runs []*results.Run, col color.Color, ba
 func (s *memSeries) name() string { return strings.TrimSpace(s.variant + " " + s.side) }
 
 // isNode reports whether the run is a Node program: a node/… workload, or
-// a command whose program is node.
+// a command whose program is node, itself or as the first word a shell
+// runs (run --cmd 'node server.js' is sh -c 'node server.js').
 func isNode(r *results.Run) bool {
 	if strings.HasPrefix(r.Workload, "node/") {
 		return true
@@ -118,7 +119,13 @@ func isNode(r *results.Run) bool {
 	if len(r.Argv) == 0 {
 		return false
 	}
-	p := r.Argv[0][strings.LastIndexAny(r.Argv[0], `/\`)+1:]
+	prog := func(s string) string { return s[strings.LastIndexAny(s, `/\`)+1:] }
+	p := prog(r.Argv[0])
+	if (p == "sh" || p == "bash" || p == "dash") && len(r.Argv) > 2 && r.Argv[1] == "-c" {
+		if words := strings.Fields(r.Argv[2]); len(words) > 0 {
+			p = prog(words[0])
+		}
+	}
 	return p == "node" || p == "node.exe"
 }
 
