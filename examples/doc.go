@@ -4,5 +4,6 @@
 // honouring it (drain), and slowclient, the slow reader that makes the
 // difference show. This package has no code of its own: its tests build the
 // programs and check that, under the slow client, each naive server's
-// memory grows and each drain server's stays flat.
+// memory grows and each drain server's stays flat, and that bpbench run and
+// bpbench gate judge the Node pair so.
 package examples

@@ -154,13 +154,21 @@ func measure(t *testing.T, bin string, cmd []string) int64 {
 // build compiles the Go examples into a folder of their own.
 func build(t *testing.T) string {
 	t.Helper()
+	return goBuild(t, ".", "./go-http", "./slowclient")
+}
+
+// goBuild compiles pkgs, named from the folder from, into a folder of
+// their own and returns it.
+func goBuild(t *testing.T, from string, pkgs ...string) string {
+	t.Helper()
 	gotool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not installed")
 	}
 	dir := t.TempDir()
-	out, err := exec.Command(gotool, "build", "-o", dir+string(filepath.Separator), "./go-http", "./slowclient").CombinedOutput()
-	if err != nil {
+	cmd := exec.Command(gotool, append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	cmd.Dir = from
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return dir
@@ -180,6 +188,14 @@ func start(t *testing.T, name string, args ...string) *proc {
 	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{})}
 	p.out.changed = make(chan struct{}, 1)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	startProc(t, p)
+	return p
+}
+
+// startProc starts p.cmd in a process group of its own and reaps it in
+// the background; when the test ends the group is killed if p still runs.
+func startProc(t *testing.T, p *proc) {
+	t.Helper()
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -196,7 +212,6 @@ func start(t *testing.T, name string, args ...string) *proc {
 			<-p.done
 		}
 	})
-	return p
 }
 
 // waitFor waits for a line matching re in the program's output and returns

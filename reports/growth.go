@@ -81,6 +81,7 @@ type Trend struct {
 	Rise          float64 // the line's rise over the window, bytes
 	Bound         float64 // the rise allowed, bytes
 	Slope, Lo, Hi float64 // bytes per second, with its 95% confidence interval
+	Intercept     float64 // the line's value at the run's start (t = 0), bytes: it is Intercept + Slope×t
 	Points        int     // points fitted
 	Grew          bool    // Rise > Bound and Lo > 0
 }
@@ -91,6 +92,7 @@ func PerMinute(bytesPerSecond float64) float64 { return bytesPerSecond * 60 / (1
 // RunGrowth is one run's fitted growth.
 type RunGrowth struct {
 	Trends      []Trend       // the figures judged, in order: buffered bytes, heap after GC, RSS
+	Start       time.Duration // when the steady window begins, since the run's start
 	Window      time.Duration // the steady window: after warm-up to the end
 	RSSTooShort bool          // RSS was measured but the window is shorter than Growth.RSSWindow
 	Written     int64         // bytes written, -1 unknown
@@ -174,6 +176,7 @@ func (g Growth) FitGrowth(r *results.Run) (RunGrowth, bool) {
 	if end <= from {
 		return out, false
 	}
+	out.Start = time.Duration(from * float64(time.Second))
 	out.Window = time.Duration((end - from) * float64(time.Second))
 	var rts, rss, bts, buf, hts, heap, gcs []float64
 	for _, s := range r.Series {
@@ -261,8 +264,8 @@ func afterGC(ts, heap, gcs []float64, from, end float64) (xs, ys []float64) {
 // its slope and the slope's 95% confidence interval (infinite with fewer
 // than 3 points). Figure, Rise, Bound and Grew are the caller's.
 func FitTrend(xs, ys []float64) Trend {
-	_, slope := stat.LinearRegression(xs, ys, nil, false)
-	t := Trend{Slope: slope, Lo: slope, Hi: slope, Points: len(xs)}
+	alpha, slope := stat.LinearRegression(xs, ys, nil, false)
+	t := Trend{Slope: slope, Lo: slope, Hi: slope, Intercept: alpha, Points: len(xs)}
 	n := float64(len(xs))
 	if len(xs) < 3 {
 		t.Lo, t.Hi = math.Inf(-1), math.Inf(1)
@@ -270,7 +273,6 @@ func FitTrend(xs, ys []float64) Trend {
 	}
 	mx := stat.Mean(xs, nil)
 	var sxx, ssr float64
-	alpha := stat.Mean(ys, nil) - slope*mx
 	for i, x := range xs {
 		sxx += (x - mx) * (x - mx)
 		e := ys[i] - alpha - slope*x

@@ -22,9 +22,9 @@ const defaultWatchThreshold = 1.0
 // watchFlags are bpbench watch's flags.
 func watchFlags(fs *flag.FlagSet) verb {
 	forDur := fs.Duration("for", 5*time.Minute, "how long to watch; 0 until the process exits or Ctrl-C")
-	interval := fs.Duration("interval", harness.DefaultAttachInterval, "sampling interval")
+	interval := fs.Duration("interval", harness.DefaultAttachInterval, "how often to read the process tree's RSS. Watch reads RSS only: the probe's heap and buffered bytes reach bpbench over a pipe bpbench run hands a program it starts, which a running process does not have (run it with bpbench run --cmd --duration for them)")
 	out := fs.String("out", "bpbench-watch", "output folder (results.txt, runs.json, samples/), written when watching ends")
-	threshold := fs.Float64("threshold", defaultWatchThreshold, "exit 1 when memory grows faster than this, in MiB per minute, over the window (the fitted slope above it, its 95% confidence interval above zero)")
+	threshold := fs.Float64("threshold", defaultWatchThreshold, "exit 1 when RSS grows faster than this, in MiB per minute, over the window (the fitted slope above it, its 95% confidence interval above zero)")
 	return func(ctx context.Context, e *env, pos []string) int {
 		if len(pos) != 1 {
 			return usageError(e, "watch", cli.Errorf("give one process id, e.g. bpbench watch $(pgrep -n node) --for 5m"))

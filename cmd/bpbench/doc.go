@@ -230,7 +230,13 @@
 // and exits 1 when its RSS grows faster than --threshold MiB per minute
 // (default 1: the fitted slope above it, its 95% confidence interval above
 // zero). It never signals the process. A PID that is not running or not
-// yours exits 2.
+// yours exits 2. It reads RSS only (the tree's, shared pages once, from
+// /proc), never the heap, buffered bytes or writes after false that the Go
+// probe and the Node preload report: they report over a pipe that bpbench
+// run makes and hands the program as it starts it (BPBENCH_PROBE_FD), and a
+// process already running has no such pipe, nor can another process give
+// it one. For those figures, run the program under bpbench run --cmd with
+// --duration.
 //
 // # bpbench compare
 //

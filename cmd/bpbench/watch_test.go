@@ -103,3 +103,19 @@ func TestWatchBadInput(t *testing.T) {
 		}
 	}
 }
+
+// watch -h and the manual say that watch reads RSS only, and why: the
+// probe's figures come over a pipe only bpbench run hands a program.
+func TestWatchSaysRSSOnly(t *testing.T) {
+	code, out, _ := watchRun(t, "-h")
+	if code != 0 || !strings.Contains(out, "Watch reads RSS only") || !strings.Contains(out, "pipe") {
+		t.Errorf("watch -h: exit %d, does not say it reads RSS only and why:\n%s", code, out)
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte("It reads RSS only")) || !bytes.Contains(doc, []byte("BPBENCH_PROBE_FD")) {
+		t.Error("the manual's watch paragraph does not say that watch reads RSS only and why")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/reports"
@@ -141,7 +142,8 @@ func TestNodeHeapName(t *testing.T) {
 	if !bytes.Contains(svg, []byte("V8 heap median")) || bytes.Contains(svg, []byte("Go heap")) {
 		t.Error("a Node chart does not call its heap V8's")
 	}
-	if !isNode(&results.Run{Argv: []string{"node", "a.js"}}) || isNode(&results.Run{Argv: []string{"/bin/nodes"}}) {
+	if !isNode(&results.Run{Argv: []string{"node", "a.js"}}) || isNode(&results.Run{Argv: []string{"/bin/nodes"}}) ||
+		!isNode(&results.Run{Argv: []string{"/usr/bin/sh", "-c", "node --max-old-space-size=64 server.js"}}) || isNode(&results.Run{Argv: []string{"/bin/sh", "-c", "./server node"}}) {
 		t.Error("isNode")
 	}
 }
@@ -308,5 +310,70 @@ func TestWriteFiles(t *testing.T) {
 	}
 	if _, err := WriteFiles(dir, figs, "gif"); !errors.As(err, new(*FormatError)) {
 		t.Errorf("gif: %v; want a FormatError", err)
+	}
+}
+
+// longRunning makes the line writer's runs a server measured with run
+// --duration 30s: ready at 0.5s, stopped at 30.5s, sampled every 250ms;
+// drain holds its memory flat, naive buffers 1MiB a second more.
+func longRunning(r *results.Run) {
+	r.DurationSeconds, r.ReadySeconds, r.StoppedSeconds = 30, reportstest.Ptr(0.5), reportstest.Ptr(30.5)
+	r.Outcome, r.TimeToOOMSeconds = results.OK, nil
+	r.Series = r.Series[:0]
+	for i := 0; i <= 124; i++ {
+		s := results.NoSample
+		s.T = time.Duration(i) * 250 * time.Millisecond
+		wig := int64((i*13+r.Rep*5)%7) * (96 << 10)
+		s.RSS, s.Heap, s.Buffered = 40<<20+wig, 6<<20+wig/2, int64((i*31)%64)<<10
+		if r.Variant == "naive" {
+			s.Buffered = int64(i) << 18
+			s.RSS += s.Buffered
+		}
+		s.Written = int64(i) << 20
+		r.Series = append(r.Series, s)
+	}
+	r.PeakRSSBytes = r.Series[len(r.Series)-1].RSS
+}
+
+// fitLine matches the path of a fitted line (stroke-width 2, dash-dotted
+// 9 3 2 3) in an SVG.
+var fitLine = regexp.MustCompile(`<path d="M[^"]*"[^>]*stroke-width:2;stroke-dasharray:9,3,2,3`)
+
+// A long-running run's memory figure draws the flatness verdict: the line
+// fitted through each figure judged, over the steady window, with its
+// slope in MiB per minute in the legend; a run without --duration has
+// none.
+func TestMemoryFigureDrawsFlatnessVerdict(t *testing.T) {
+	figs := MemoryFigures(reportstest.Fixture(2, "", longRunning))
+	f := figs[0] // LineWriter
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"naive: buffered fit median +60.0 MiB/min, grew 2/2",
+		"naive: RSS fit median +60.0 MiB/min, grew 2/2",
+		"drain: RSS fit median +0.0 MiB/min, flat",
+		"drain: buffered fit median",
+	} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("long-running memory chart lacks %q", want)
+		}
+		if !strings.Contains(f.Alt, strings.TrimPrefix(strings.TrimPrefix(want, "naive: "), "drain: ")) {
+			t.Errorf("alt text %q lacks %q", f.Alt, want)
+		}
+	}
+	// 2 variants × 2 runs × (buffered, heap after GC, RSS), plus one
+	// legend thumbnail per variant and figure.
+	if got := len(fitLine.FindAll(svg, -1)); got != 2*2*3+2*3 {
+		t.Errorf("%d fitted lines drawn; want %d", got, 2*2*3+2*3)
+	}
+	reportstest.Golden(t, "memory-duration.svg", svg)
+
+	for _, f := range MemoryFigures(reportstest.Fixture(2, "", nil)) {
+		svg, _ := f.SVG()
+		if n := len(fitLine.FindAll(svg, -1)); n > 0 || bytes.Contains(svg, []byte(" fit ")) {
+			t.Errorf("%s: %d fitted lines in a figure of runs without --duration", f.Name, n)
+		}
 	}
 }

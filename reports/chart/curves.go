@@ -22,13 +22,14 @@ func legendColumn(dc draw.Canvas, l plot.Legend, plots ...*plot.Plot) {
 	for i, p := range plots {
 		grid[i] = []*plot.Plot{p}
 	}
-	legendGrid(dc, l, grid)
+	legendGrid(dc, l, grid, 0)
 }
 
 // legendGrid draws grid (rows of plots, aligned) in the left part of dc
-// and the legend in a column on the right.
-func legendGrid(dc draw.Canvas, l plot.Legend, grid [][]*plot.Plot) {
-	const legendW = 3.2 * vg.Inch
+// and the legend in a column on the right: 3.2 inches wide, or wider when
+// a legend entry's text is wider than textW.
+func legendGrid(dc draw.Canvas, l plot.Legend, grid [][]*plot.Plot, textW vg.Length) {
+	legendW := max(3.2*vg.Inch, textW+0.7*vg.Inch) // the thumbnail, its gap and the offset
 	left := draw.Crop(dc, 0, -legendW, 0, 0)
 	right := draw.Crop(dc, dc.Max.X-dc.Min.X-legendW, 0, 0, -0.9*vg.Inch)
 	cs := plot.Align(grid, draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: 4 * vg.Millimeter, PadY: 3 * vg.Millimeter, PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter}, left)

@@ -10,6 +10,7 @@ import (
 	"github.com/bpbench/bpbench/internal/size"
 	"github.com/bpbench/bpbench/reports"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -34,7 +35,11 @@ func MemoryFigures(set *results.Set) []*Figure {
 //   - a cross for every run killed out of memory, where it died;
 //   - the heap's median (Go's or V8's, as the runtime is), and the
 //     GOMEMLIMIT and hard cap;
-//   - base's runs (nil for none) on the same axes, dashed and lighter.
+//   - base's runs (nil for none) on the same axes, dashed and lighter;
+//   - for a long-running run (run --duration), against time, the flatness
+//     verdict: the line fitted through each figure it judged (RSS, heap
+//     after GC, buffered bytes) over the run's steady window, dash-dotted,
+//     with its slope in MiB per minute and whether it grew in the legend.
 //
 // Memory and buffered bytes are on log axes (powers of 2), so a drain-aware
 // variant at a few MiB stays readable beside a naive one at the cap, and a
@@ -105,7 +110,8 @@ func newMemSeries(variant, side string, runs []*results.Run, col color.Color, ba
 func (s *memSeries) name() string { return strings.TrimSpace(s.variant + " " + s.side) }
 
 // isNode reports whether the run is a Node program: a node/… workload, or
-// a command whose program is node.
+// a command whose program is node, itself or as the first word a shell
+// runs (run --cmd 'node server.js' is sh -c 'node server.js').
 func isNode(r *results.Run) bool {
 	if strings.HasPrefix(r.Workload, "node/") {
 		return true
@@ -113,7 +119,13 @@ func isNode(r *results.Run) bool {
 	if len(r.Argv) == 0 {
 		return false
 	}
-	p := r.Argv[0][strings.LastIndexAny(r.Argv[0], `/\`)+1:]
+	prog := func(s string) string { return s[strings.LastIndexAny(s, `/\`)+1:] }
+	p := prog(r.Argv[0])
+	if (p == "sh" || p == "bash" || p == "dash") && len(r.Argv) > 2 && r.Argv[1] == "-c" {
+		if words := strings.Fields(r.Argv[2]); len(words) > 0 {
+			p = prog(words[0])
+		}
+	}
 	return p == "node" || p == "node.exe"
 }
 
@@ -132,7 +144,13 @@ func memoryFigure(g *reports.Group, ss []*memSeries) *Figure {
 	haveBuf, haveWritten := false, true
 	n := 0
 	var alt []string
-	for _, s := range ss {
+	fits := make([][]*fitted, len(ss))
+	var textW vg.Length // the widest fit's legend text
+	for i, s := range ss {
+		fits[i] = fitsOf(s)
+		for _, f := range fits[i] {
+			textW = max(textW, newLegend().TextStyle.Width(s.name()+": "+f.text()))
+		}
 		n = max(n, len(s.runs))
 		oom := 0
 		var peak int64
@@ -152,6 +170,9 @@ func memoryFigure(g *reports.Group, ss []*memSeries) *Figure {
 		word := "finished"
 		if oom > 0 {
 			word = fmt.Sprintf("killed in %d of %d runs", oom, len(s.runs))
+		}
+		for _, f := range fits[i] {
+			word += ", " + f.text()
 		}
 		alt = append(alt, fmt.Sprintf("%s peaks at %s RSS, %s", s.name(), size.Human(peak), word))
 	}
@@ -184,7 +205,7 @@ func memoryFigure(g *reports.Group, ss []*memSeries) *Figure {
 			buf := newPlot("", xlabel, "buffered (log scale)")
 			grid[0][col], grid[1][col] = mem, buf
 			xEnd := 0.0
-			for _, s := range ss {
+			for i, s := range ss {
 				first := col == 0 // the legend names each thing once
 				m := addRuns(mem, s, x, func(v results.Sample) float64 { return float64(v.RSS) }, div, 0, true)
 				if m.end > xEnd {
@@ -207,6 +228,12 @@ func memoryFigure(g *reports.Group, ss []*memSeries) *Figure {
 					xEnd = max(xEnd, k.xMax)
 					if first {
 						l.Add(fmt.Sprintf("%s: killed ×%d", s.name(), len(k.pts)), k)
+					}
+				}
+				for _, f := range fits[i] {
+					if col == 0 { // fitted against time
+						f.draw(mem, buf)
+						l.Add(s.name()+": "+f.text(), &f.style)
 					}
 				}
 			}
@@ -238,7 +265,7 @@ func memoryFigure(g *reports.Group, ss []*memSeries) *Figure {
 			}
 		}
 		sub := strings.TrimSpace(fmt.Sprintf("%s   %d runs each; thin: each run; thick: median of the runs still running, drawn while at least half run (k/n where runs end); ×: a kill", params, n))
-		legendGrid(header(dc, f.Title, sub), l, grid)
+		legendGrid(header(dc, f.Title, sub), l, grid, textW)
 	}
 	return f
 }
