@@ -119,7 +119,10 @@
           this.prependOnceListener('drain', st.onDrain);
         }
       }
-      if (owed) {
+      // A write Node's own http layer makes on its socket (a response's
+      // chunk framing, say) is the response's doing: the response's write
+      // is judged by its own writableNeedDrain (patchOutgoing), not twice.
+      if (owed && outgoing === 0) {
         waf++;
         wafBytes += this.writableObjectMode ? 1 : n;
         if (sites.waf === '') setSite('waf', callSite(patched));
@@ -131,6 +134,33 @@
   }
   patchWrite(stream.Writable.prototype);
   if (stream.Duplex.prototype.write !== stream.Writable.prototype.write) patchWrite(stream.Duplex.prototype);
+
+  // An HTTP response (http.OutgoingMessage) is no stream.Writable, but
+  // res.write() returns false and 'drain' follows like one: a res.write()
+  // while the response owes a drain ignores backpressure, and counts; the
+  // socket writes Node makes under it do not count again.
+  let outgoing = 0;
+  function patchOutgoing(proto) {
+    const write = proto.write;
+    const patched = function (chunk, encoding, cb) {
+      const owed = this.writableNeedDrain === true;
+      outgoing++;
+      let ok;
+      try {
+        ok = write.call(this, chunk, encoding, cb);
+      } finally {
+        outgoing--;
+      }
+      if (owed) {
+        waf++;
+        wafBytes += size(chunk, encoding, false);
+        if (sites.waf === '') setSite('waf', callSite(patched));
+      }
+      return ok;
+    };
+    proto.write = patched;
+  }
+  patchOutgoing(require('http').OutgoingMessage.prototype);
 
   // A push() made after push() returned false and before the stream asked
   // for more (_read) ignores backpressure too. Node's own streams (sockets,
