@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"slices"
@@ -508,7 +509,7 @@ func vmstatOOMKills() int64 {
 // marks the exec pipe fd close-on-exec, then execs argv (argv[0] is the
 // program's absolute path).
 func joinAndExec(fd int, procs string, argv []string) error {
-	if filepath.Base(procs) != "cgroup.procs" || len(argv) == 0 {
+	if filepath.Base(procs) != "cgroup.procs" || len(argv) == 0 || !onCgroupFS(procs) {
 		return fmt.Errorf("%s=%q is not a cgroup.procs file", joinEnv, procs)
 	}
 	if err := writeFile(procs, strconv.Itoa(os.Getpid())); err != nil {
@@ -519,4 +520,14 @@ func joinAndExec(fd int, procs string, argv []string) error {
 		return fmt.Errorf("%s: %w", argv[0], err)
 	}
 	return nil
+}
+
+// onCgroupFS reports whether path is on a cgroup filesystem (v1 or v2): the
+// re-run writes its pid only there, whatever its environment names.
+func onCgroupFS(path string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return false
+	}
+	return st.Type == unix.CGROUP_SUPER_MAGIC || st.Type == unix.CGROUP2_SUPER_MAGIC
 }

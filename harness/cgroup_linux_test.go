@@ -320,3 +320,19 @@ func BenchmarkCgroupOverhead(b *testing.B) {
 		}
 	})
 }
+
+// The re-run that joins a cgroup v1 writes its pid only to a cgroup.procs
+// on a cgroup filesystem: an environment naming any other file (even one
+// called cgroup.procs) is refused, and the file is left as it was.
+func TestJoinWritesOnlyToCgroupFS(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cgroup.procs")
+	if err := os.WriteFile(p, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := joinAndExec(3, p, []string{"/bin/true"}); err == nil {
+		t.Fatal("joined a cgroup.procs that is no cgroup's")
+	}
+	if b, _ := os.ReadFile(p); string(b) != "precious\n" {
+		t.Errorf("the file now holds %q", b)
+	}
+}
