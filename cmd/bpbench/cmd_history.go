@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bpbench/bpbench/internal/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -524,7 +525,7 @@ func historyExport(ctx context.Context, e *env, o historyOpts, q history.QueryOp
 	if o.out == "" {
 		_, err = e.stdout.Write(buf.Bytes())
 	} else {
-		err = results.WriteFileAtomic(o.out, buf.Bytes())
+		err = atomicfile.Write(o.out, buf.Bytes())
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "bpbench history export: %v\n", err)

@@ -188,42 +188,6 @@ func (st *stage) discard() {
 	}
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so that a reader sees the old file or the new one,
-// never half of one.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data)
-	if err == nil {
-		if err = os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeTemp writes data to a new hidden file in dir and returns its name.
-func writeTemp(dir, base string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
 // samplesName is a run's relative samples path as a name of the folder,
 // refusing paths that leave samples/.
 func samplesName(rel string) (string, error) {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bpbench/bpbench/reports/internal/atomicfile"
+	"github.com/bpbench/bpbench/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/bpbench/bpbench/internal/results"
-	"github.com/bpbench/bpbench/reports/internal/atomicfile"
+	"github.com/bpbench/bpbench/internal/atomicfile"
 )
 
 // Dir is the folder of an output folder that holds its chart files.

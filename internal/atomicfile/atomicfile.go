@@ -1,6 +1,7 @@
-// Package atomicfile writes a file whole or not at all: the charts and the
-// report pages, which are not part of a result set's own format (package
-// internal/results owns that).
+// Package atomicfile writes a file whole or not at all, for the files
+// bpbench writes outside a result set's own format (package
+// internal/results owns that): charts in a folder of the user's choosing,
+// the trend page, a history export.
 package atomicfile
 
 import (
