@@ -18,7 +18,7 @@
 //
 // A folder owns what its manifest lists: every file of the result set, by
 // name, size and SHA-256, and the report pages and charts written from it
-// afterwards (registered with Own). A new result set (WriteDir) replaces
+// afterwards (written with WriteReport). A new result set (WriteDir) replaces
 // exactly those files and deletes nothing else; it refuses a folder that
 // holds any other file (NotOwnedError: CheckOut before measuring, Prepare
 // under the lock) unless the folder is empty or absent. No write, rename

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -36,7 +35,7 @@ type OwnedFile struct {
 	Size   int64  `json:"size"`   // bytes
 	SHA256 string `json:"sha256"` // hex
 	// Report marks a file written from the result set afterwards (a chart
-	// or report page registered with Own): readers do not check it, and
+	// or report page written with WriteReport): readers do not check it, and
 	// the next result set removes it with the runs it describes.
 	Report bool `json:"report,omitempty"`
 }
@@ -118,78 +117,6 @@ func (m *Manifest) marshal() ([]byte, error) {
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	return append(b, '\n'), err
-}
-
-// hashFile sums the regular file at name in root, refusing a symbolic
-// link at any step of the path.
-func hashFile(root *os.Root, name string) (OwnedFile, error) {
-	f, err := openRegular(root, name)
-	if err != nil {
-		return OwnedFile{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return OwnedFile{}, err
-	}
-	return OwnedFile{Name: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
-}
-
-// Own adds files written into the output folder dir after its result set
-// (report pages, charts) to dir's manifest, with their sizes and sums, so
-// that the folder stays owned: the next result set written to dir replaces
-// them, and a folder holding them is not refused as holding someone else's
-// files. Each path is dir joined with the file's name inside it, as
-// reports/page.Write and reports/chart.WriteFiles return them; a path
-// outside dir, a symbolic link anywhere under dir on the way, or a file of
-// the result set itself is refused. dir gets a manifest if it had none. Own
-// takes dir's lock and replaces the manifest atomically.
-func Own(dir string, paths ...string) error {
-	root, m, done, err := openForReport(dir)
-	if err != nil {
-		return err
-	}
-	defer done()
-	for _, p := range paths {
-		name, err := relName(dir, p)
-		if err != nil {
-			return err
-		}
-		if e := m.find(name); e != nil && !e.Report {
-			return fmt.Errorf("%s is a file of the result set in %s, not a report of it", p, dir)
-		}
-		f, err := hashFile(root, name)
-		if err != nil {
-			return fmt.Errorf("cannot own %s: %w", p, err)
-		}
-		f.Report = true
-		m.set(f)
-	}
-	if err := writeManifest(root, m); err != nil {
-		return fmt.Errorf("cannot write the manifest of %s: %w", dir, err)
-	}
-	return nil
-}
-
-// relName is path p (dir joined with a name) as a slash name inside dir.
-func relName(dir, p string) (string, error) {
-	d, q := filepath.Clean(dir), filepath.Clean(p)
-	if filepath.IsAbs(d) != filepath.IsAbs(q) {
-		var err error
-		if d, err = filepath.Abs(d); err != nil {
-			return "", err
-		}
-		if q, err = filepath.Abs(q); err != nil {
-			return "", err
-		}
-	}
-	rel, err := filepath.Rel(d, q)
-	name := filepath.ToSlash(rel)
-	if err != nil || !validName(name) {
-		return "", fmt.Errorf("%s is not a file inside %s", p, dir)
-	}
-	return name, nil
 }
 
 // writeManifest replaces the folder's manifest with m atomically: a
@@ -302,7 +229,7 @@ type File struct {
 }
 
 // WriteReport writes files written from the result set in dir (report
-// pages, charts) into dir and owns them, as Own does: each file is
+// pages, charts) into dir and owns them in its manifest: each file is
 // written whole through a fresh temporary file (O_EXCL) and a rename, its
 // folders are made where missing, and a symbolic link anywhere on the way
 // is refused, never followed. A file already in dir that the manifest
@@ -347,7 +274,7 @@ func WriteReport(dir string, files ...File) error {
 			}
 		}
 		if err != nil {
-			// Own what was written before: the folder stays the set's.
+			// List what was written before: the folder stays the set's.
 			if merr := writeManifest(root, m); merr != nil {
 				return fmt.Errorf("cannot write %s: %w; nor the manifest: %v", p, err, merr)
 			}

@@ -102,17 +102,14 @@ func TestNotOwnedNamesFive(t *testing.T) {
 }
 
 // A new result set replaces the earlier one file for file: its files,
-// and the report pages registered with Own, and nothing else.
+// and the report pages written with WriteReport, and nothing else.
 func TestWriteDirReplacesFileForFile(t *testing.T) {
 	dir := t.TempDir()
 	old := sampleResults()
 	if err := old.WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
-	os.WriteFile(filepath.Join(dir, "report.html"), []byte("report"), 0o644)
-	os.WriteFile(filepath.Join(dir, "plots", "peak-rss.svg"), []byte("<svg/>"), 0o644)
-	if err := Own(dir, filepath.Join(dir, "report.html"), filepath.Join(dir, "plots", "peak-rss.svg")); err != nil {
+	if err := WriteReport(dir, File{"report.html", []byte("report")}, File{"plots/peak-rss.svg", []byte("<svg/>")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := CheckOut(dir); err != nil {
@@ -188,8 +185,8 @@ func TestSymlinksRefused(t *testing.T) {
 				}
 			}
 			if link == "plots" {
-				if err := Own(dir, filepath.Join(dir, "plots", "x.svg")); err == nil || !strings.Contains(err.Error(), "symbolic link") {
-					t.Errorf("Own through a link: %v", err)
+				if err := WriteReport(dir, File{"plots/x.svg", []byte("<svg/>")}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+					t.Errorf("WriteReport through a link: %v", err)
 				}
 			}
 			if after := tree(t, base); !equalTrees(before, after) {

@@ -307,16 +307,13 @@ func TestLockDir(t *testing.T) {
 }
 
 // A new result set removes the report of the old one, registered with
-// Own: it would describe runs that are no longer in the folder.
+// WriteReport: it would describe runs that are no longer in the folder.
 func TestWriteDirRemovesStaleReport(t *testing.T) {
 	dir := t.TempDir()
 	if err := sampleResults().WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "report.html"), []byte("old"), 0o644)
-	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
-	os.WriteFile(filepath.Join(dir, "plots", "x.svg"), []byte("old"), 0o644)
-	if err := Own(dir, filepath.Join(dir, "report.html"), filepath.Join(dir, "plots", "x.svg")); err != nil {
+	if err := WriteReport(dir, File{"report.html", []byte("old")}, File{"plots/x.svg", []byte("old")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := sampleResults().WriteDir(dir); err != nil {

@@ -30,7 +30,7 @@ import (
 // dir must be absent, empty, or hold only the files of an earlier result
 // set (its manifest's): anything else is refused with a *NotOwnedError
 // before anything is written. The new set replaces exactly the earlier
-// set's files, report pages and charts registered with Own included, and
+// set's files, report pages and charts written with WriteReport included, and
 // nothing else; no symbolic link is followed.
 //
 // The write is all or nothing, whenever it is killed: the new set is
