@@ -86,7 +86,7 @@ func Attach(ctx context.Context, cfg AttachConfig) (results.Run, error) {
 		if cur <= 0 || isZombie(cfg.Pid) {
 			return false
 		}
-		s := results.NoSample
+		s := results.NoSample()
 		s.T, s.RSS = time.Since(start), cur
 		r.Series = append(r.Series, s)
 		r.PeakRSSBytes = max(r.PeakRSSBytes, cur, procs.hwm())

@@ -118,7 +118,7 @@ func TestProbeState(t *testing.T) {
 	// written and bound are optional; the largest bound counts.
 	ps = newProbeState()
 	ps.feed([]byte("s buf=1 written=100 bound=65600\ns buf=2 written=200 bound=131136\n"))
-	s := results.NoSample
+	s := results.NoSample()
 	if !ps.fill(&s) || s.Written != 200 || ps.bound != 131136 {
 		t.Errorf("written %d, bound %d", s.Written, ps.bound)
 	}

@@ -98,7 +98,7 @@ func watch(ctx context.Context, cfg *Config, ch *child, cg *runCgroup, win *wind
 		}
 	}
 	sample := func(now time.Duration, cur int64) {
-		s := results.NoSample
+		s := results.NoSample()
 		s.T, s.RSS = now, cur
 		ch.probe.fill(&s)
 		w.series = append(w.series, s)

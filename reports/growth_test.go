@@ -12,7 +12,7 @@ import (
 func series(n int, dt time.Duration, f func(i int, s *results.Sample)) []results.Sample {
 	var out []results.Sample
 	for i := range n {
-		s := results.NoSample
+		s := results.NoSample()
 		s.T = time.Duration(i+1) * dt
 		f(i, &s)
 		out = append(out, s)

@@ -32,7 +32,7 @@ func bigSet(tag string) *Set {
 		r := Run{Index: i, ID: fmt.Sprintf("run-%04d", i), Name: fmt.Sprintf("BenchmarkBig/rep=%d", i), Bench: "Big",
 			Workload: "big", Variant: "drain", Outcome: OK, WallSeconds: 1, PeakRSSBytes: base + int64(i), Commit: tag}
 		for k := range 8 {
-			s := NoSample
+			s := NoSample()
 			s.T, s.RSS = time.Duration(k+1)*time.Millisecond, base+int64(i*100+k)
 			r.Series = append(r.Series, s)
 		}

@@ -342,7 +342,7 @@ func ReadSamples(r io.Reader) ([]Sample, error) {
 		if len(rec) < ncol {
 			return nil, fmt.Errorf("line %d: %d columns, want %d", line, len(rec), ncol)
 		}
-		s := NoSample
+		s := NoSample()
 		for i, dst := range []*int64{&s.RSS, &s.Heap, &s.Buffered, &s.GoTotal, &s.GCCycles, &s.FalseReturns, &s.Drains} {
 			if *dst, err = intCell(rec[i+1]); err != nil {
 				return nil, fmt.Errorf("line %d, %s: %v", line, samplesColumns[i+1], err)

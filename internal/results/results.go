@@ -257,8 +257,10 @@ type Sample struct {
 	Written      int64         // bytes handed to the streams so far
 }
 
-// NoSample is a Sample with every field unreported.
-var NoSample = Sample{RSS: -1, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
+// NoSample returns a Sample with every field unreported.
+func NoSample() Sample {
+	return Sample{RSS: -1, Heap: -1, Buffered: -1, GoTotal: -1, GCCycles: -1, FalseReturns: -1, Drains: -1, DrainWait: -1, Written: -1}
+}
 
 // Set is a set of measured runs: what the harness measures, ReadDir reads
 // and Merge combines.

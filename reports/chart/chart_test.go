@@ -321,7 +321,7 @@ func longRunning(r *results.Run) {
 	r.Outcome, r.TimeToOOMSeconds = results.OK, nil
 	r.Series = r.Series[:0]
 	for i := 0; i <= 124; i++ {
-		s := results.NoSample
+		s := results.NoSample()
 		s.T = time.Duration(i) * 250 * time.Millisecond
 		wig := int64((i*13+r.Rep*5)%7) * (96 << 10)
 		s.RSS, s.Heap, s.Buffered = 40<<20+wig, 6<<20+wig/2, int64((i*31)%64)<<10

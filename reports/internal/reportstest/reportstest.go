@@ -87,7 +87,7 @@ func Fixture(reps int, side string, tw Tweak) *results.Set {
 					r.PeakRSSBytes = 193 << 20
 				}
 				for i := 0; i < 40; i++ {
-					s := results.NoSample
+					s := results.NoSample()
 					s.T = time.Duration(i+1) * 25 * time.Millisecond
 					wig := float64((i*13)%7) * (20 << 10)
 					s.RSS = int64(float64(9<<20) + wig + grow*float64(i)/40)
@@ -172,7 +172,7 @@ func TuneFixture(reps int) *results.Set {
 			jitter := float64(rep%3) / 100
 			r.WallSeconds = (1 + jitter) * []float64{4, 2, 1.2, 1, 0.95, 0.95}[i]
 			r.PeakRSSBytes = int64((1 + jitter) * float64(8<<20+int64(1)<<(10+2*i)*3))
-			s := results.NoSample
+			s := results.NoSample()
 			s.T, s.Written, s.Drains = time.Second, 100<<20, int64(100<<20)>>(10+2*i)
 			r.Series = []results.Sample{s}
 			set.Runs = append(set.Runs, r)
