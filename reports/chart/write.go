@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bpbench/bpbench/internal/results"
 	"github.com/bpbench/bpbench/internal/atomicfile"
+	"github.com/bpbench/bpbench/internal/results"
 )
 
 // Dir is the folder of an output folder that holds its chart files.
