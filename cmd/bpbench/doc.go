@@ -38,8 +38,10 @@
 // interleaved (rep 0 of every cell, then rep 1, …) after a short warm-up,
 // each in its own child process with GOMEMLIMIT=128MiB (the backpressure
 // guide's example runs node --max-old-space-size=128) and a hard cap at 1.25× that (160MiB, a
-// container whose GOMEMLIMIT is 80% of its limit): a watchdog kills a
-// child whose RSS crosses the cap and records outcome oom. The defaults
+// container whose GOMEMLIMIT is 80% of its limit), enforced by the kernel
+// in a memory cgroup per run where bpbench may make one (else by a
+// watchdog over the process tree's memory): a child at the cap is killed
+// and recorded oom. The defaults
 // are sized to finish in about half a minute on 2 cores, as a CI gate
 // needs: for a longer, quieter measurement raise --count (10) and the
 // pipelines' --input-size (64MiB). The child is the
@@ -265,12 +267,18 @@
 //     peak-cgroup-B (the run's memory cgroup's own peak, page cache
 //     included) is shown, and judged only when --threshold names it;
 //   - an outcome that got worse in any run: ok to timeout, crash or oom;
-//   - memory that is no longer flat in a drain-aware run: after the first
-//     quarter of the run, a least-squares line through its RSS and through
-//     its buffered bytes may rise at most max(4MiB, 32KiB per MiB written)
-//     and max(1MiB, the highWaterMark, 32KiB per MiB written), in most of
-//     its runs (one run in five that grows is noise: a late GC cycle); a
-//     run with fewer than 8 samples after warm-up is not judged (and listed);
+//   - memory that is no longer flat in a drain-aware run or a --duration
+//     run (see Long-running programs: buffered bytes may rise at most
+//     max(1MiB, the highWaterMark, 32KiB per MiB written), heap after GC
+//     and RSS at most max(4MiB, 32KiB per MiB written), RSS judged only
+//     over 10s or more), in most of its runs (one run in five that grows is
+//     noise: a late GC cycle); a run with fewer than 8 samples after
+//     warm-up is not judged (and listed);
+//   - backpressure ignored, with no statistics: a drain-aware run that
+//     wrote after write() returned false, pushed after push() did, or
+//     attached a second drain listener, or any benchmark whose count of
+//     those rose (the base made none, or every head run made more than
+//     every base run); the reason names the line of the first such call;
 //   - a drain-aware run that buffered more than backpressure promises: the
 //     highWaterMark plus the largest chunk, summed over its streams, when the
 //     workload reports it.
