@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/bpbench/bpbench/streamcore"
 )
@@ -97,6 +98,42 @@ func TestBytePath_B2_WhenBytesReachTheSink(t *testing.T) {
 		w.End(nil)        // End hands it over
 		e.reply <- nil
 		g.expect(t, "batch:f,g").reply <- nil
+		ctAnswerUntil(t, w.Done(), g)
+	})
+}
+
+// B2's batch gap: a write that finds the stream idle is handed over at
+// once, but when the previous such write was less than 50µs before, the
+// producer is writing faster than handing over each write is worth: the
+// writes after it are collected into the batch. Time stands still in the
+// bubble until the test sleeps.
+func TestBytePath_B2_BatchGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newCtSink[[]byte](nil, true)
+		w := ctNewW(t, g, -1)
+		// A slow producer: each write finds the stream idle, long after
+		// the last, and goes at once.
+		for _, s := range []string{"a", "b", "c"} {
+			w.Write(ctB(s))
+			g.expect(t, "write:"+s).reply <- nil
+			synctest.Wait()
+			time.Sleep(time.Millisecond)
+		}
+		// d goes at once too; e finds the stream idle right after d went,
+		// so it goes, and the writes after it are collected.
+		w.Write(ctB("d"))
+		g.expect(t, "write:d").reply <- nil
+		synctest.Wait()
+		w.Write(ctB("e"))
+		g.expect(t, "write:e").reply <- nil
+		synctest.Wait()
+		w.Write(ctB("f"))
+		w.Write(ctB("g"))
+		synctest.Wait()
+		g.none(t)
+		w.Flush()
+		g.expect(t, "batch:f,g").reply <- nil
+		w.End(nil)
 		ctAnswerUntil(t, w.Done(), g)
 	})
 }

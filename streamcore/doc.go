@@ -59,21 +59,33 @@
 // []byte sink) copies each write into 64 KiB slabs it owns and reuses once
 // the sink has returned from them, and its producer takes no lock for most
 // writes: it appends to its slab and hands what it wrote to the stream's
-// goroutine in batches. This brings the backpressure guide's million-line writer within
-// about 1.5x of a bufio.Writer loop (see BenchmarkMillionLineWriter), with
-// the same backpressure: Write returns false exactly when the buffered length
-// reaches the highWaterMark, drain comes when it is empty again, and a
-// producer that ignores false still grows the buffer without bound.
+// goroutine in batches. BenchmarkMillionLineWriter compares the backpressure
+// guide's million-line writer with a bufio.Writer loop writing the same
+// lines, with the same backpressure: Write returns false exactly when the
+// buffered length reaches the highWaterMark, drain comes when it is empty
+// again, and a producer that ignores false still grows the buffer without
+// bound.
 //
 // The rule for when bytes reach the sink: a write that finds the stream
 // idle is handed over at once; while the sink is busy with earlier writes,
-// writes are collected and handed over when the batch is full (hwm/2, at
-// most 32 KiB), when a write returns false, and at Flush, Uncork, End and
-// Close. A producer that writes a little and then stops without ending the
-// stream should call Flush, as with bufio.Writer. Length and Stats count
-// what has been handed over. Sinks that implement ByteStreamSink (files,
-// Discard) get a batch's bytes joined in one chunk; others get each write
-// as its own chunk, in order.
+// or after a write that found it idle less than 50µs after the previous
+// such write (a producer writing that fast), writes are collected and
+// handed over when the batch is full (hwm/2, at most 32 KiB), when a write
+// returns false, and at Flush, Uncork, End and Close. A producer that
+// writes a little and then stops without ending the stream should call
+// Flush, as with bufio.Writer. Length and Stats count what has been handed
+// over. Sinks that implement ByteStreamSink (files, Discard) get a batch's
+// bytes joined in one chunk; others get each write as its own chunk, in
+// order.
+//
+// A producer that hands batches over more often than every 100µs finds
+// the stream's goroutine spinning for the next one rather than asleep, so
+// that a handover costs an atomic store instead of waking a thread (which
+// the Go scheduler on Linux can delay by some 55µs, long enough for the
+// producer to reach the highWaterMark and wait). The spin is bounded (at
+// most 100µs after each batch, on at most half the processors, never with
+// GOMAXPROCS 1), but while such a producer writes, the stream keeps a
+// second processor busy. See handoff.go.
 //
 // # Concurrency and ownership
 //

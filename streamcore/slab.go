@@ -108,6 +108,10 @@ func (w *Writable[T]) writeBytes(p []byte, cb func(error)) bool {
 		w.failWrite(cb)
 		return false
 	}
+	if wasIdle && w.handoverLocked() {
+		// The producer is writing fast: keep collecting (handoff.go).
+		wasIdle = false
+	}
 	n := len(p)
 	if w.needDrain {
 		w.afterFalseLocked(int64(n))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -140,16 +141,28 @@ type Writable[T any] struct {
 	retired   []retiredSlab
 	free      [][]byte
 	corked    int
-	idle      bool // the flusher is waiting on cond
-	coop      bool // WritableOptions.Cooperative
-	waiting   int  // producers blocked in WaitDrain (Cooperative: the sink may run)
-	needDrain bool
-	ending    bool // End was called
-	finished  bool
-	destroyed bool
-	closed    bool
-	err       error // sticky, first wins
-	errorSent bool
+	idle      bool // the flusher is waiting on cond, or spinning (see handoff.go)
+	spinning  bool // the flusher is spinning: wake sets kick instead of signalling cond
+	// lastHandover is when a write last found the stream idle, and
+	// handoverGap the time between the last two such writes (see
+	// handoff.go). handovers, spins, kicks and parks count such writes,
+	// spins of the flusher, wakes delivered to a spinning flusher, and
+	// waits on cond, for tests.
+	lastHandover time.Duration // since clockBase
+	handoverGap  time.Duration
+	handovers    int64
+	spins        int64
+	kicks        int64
+	parks        int64
+	coop         bool // WritableOptions.Cooperative
+	waiting      int  // producers blocked in WaitDrain (Cooperative: the sink may run)
+	needDrain    bool
+	ending       bool // End was called
+	finished     bool
+	destroyed    bool
+	closed       bool
+	err          error // sticky, first wins
+	errorSent    bool
 
 	pending   []func() // callbacks to run on the flusher goroutine
 	endCbs    []func(error)
@@ -162,6 +175,12 @@ type Writable[T any] struct {
 	onError   []func(error)
 
 	stats Stats
+
+	// kick is set by wake while the flusher spins; the spinning flusher
+	// reads it in a loop, so it has a cache line of its own.
+	_    [64]byte
+	kick atomic.Bool
+	_    [64]byte
 
 	// testHook, if set by this package's tests (under mu, before the first
 	// Write), is called under mu with the buffered length after each
@@ -400,17 +419,6 @@ func (w *Writable[T]) post(fn func()) {
 	w.wake()
 }
 
-// wake tells the flusher there is work. Called with w.mu held.
-func (w *Writable[T]) wake() {
-	if w.coop && w.waiting == 0 && !w.ending && !w.destroyed && len(w.pending) == 0 {
-		return // Cooperative: the sink runs only while a producer waits
-	}
-	if w.idle {
-		w.idle = false
-		w.cond.Signal()
-	}
-}
-
 // Cork makes writes buffer without reaching the sink until the matching
 // Uncork (C1). Corks nest.
 func (w *Writable[T]) Cork() {
@@ -566,6 +574,10 @@ func (w *Writable[T]) run() {
 			return
 		default:
 			w.idle = true
+			if w.spinLocked() {
+				continue
+			}
+			w.parks++
 			w.cond.Wait()
 		}
 	}

@@ -1,0 +1,149 @@
+package streamcore
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// handoffCounts returns w's handovers, spins, kicks and parks (handoff.go).
+func handoffCounts[T any](w *Writable[T]) (handovers, spins, kicks, parks int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.handovers, w.spins, w.kicks, w.parks
+}
+
+// writeLines is the million-line writer's string producer: three writes a
+// line, waiting for drain after false.
+func writeLines(t *testing.T, w *Writable[[]byte], n int) {
+	t.Helper()
+	var scratch [20]byte
+	for i := range n {
+		ok := w.WriteString("line ")
+		ok = w.Write(strconv.AppendInt(scratch[:0], int64(i), 10)) && ok
+		if !(w.PutByte('\n') && ok) {
+			if err := w.WaitDrain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// withProcs runs f with GOMAXPROCS set to n.
+func withProcs(t *testing.T, n int, f func()) {
+	old := runtime.GOMAXPROCS(n)
+	defer runtime.GOMAXPROCS(old)
+	f()
+}
+
+// A producer that writes fast into a sink that keeps up finds the flusher
+// spinning: most handovers are an atomic store (a kick), not a wake-up,
+// and the flusher seldom parks. Without the spin every handover that finds
+// the flusher idle parks it again (parks >= kicks + handovers/2 at least).
+func TestHandoff_FastProducerKicksASpinningFlusher(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("spinning needs two processors")
+	}
+	if raceEnabled {
+		t.Skip("the race detector makes the producer too slow to spin for")
+	}
+	withProcs(t, 2, func() {
+		// 2 KiB batches: some 2,000 of them, each a few µs of writing,
+		// far below spinFor even on a loaded machine.
+		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{HighWaterMark: HWM(4 << 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeLines(t, w, 400_000)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		handovers, _, kicks, parks := handoffCounts(w)
+		t.Logf("handovers %d, kicks %d, parks %d", handovers, kicks, parks)
+		// Wide margins: a loaded machine may deschedule the spinner. Without
+		// the spin there are no kicks at all.
+		if kicks < handovers/10 || parks > handovers/2 {
+			t.Errorf("handovers %d, kicks %d, parks %d: want most handovers to kick a spinning flusher", handovers, kicks, parks)
+		}
+	})
+}
+
+// With one processor the flusher never spins: it could only take the
+// producer's processor away.
+func TestHandoff_NoSpinWithOneProcessor(t *testing.T) {
+	withProcs(t, 1, func() {
+		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Small writes, each giving the flusher the processor: every one
+		// finds the stream idle, a few µs after the last.
+		for range 2000 {
+			w.WriteString("x\n")
+			runtime.Gosched()
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, spins, kicks, _ := handoffCounts(w); spins != 0 || kicks != 0 {
+			t.Errorf("%d spins, %d kicks with GOMAXPROCS 1; want no spinning", spins, kicks)
+		}
+	})
+}
+
+// A producer that hands over less often than every spinFor never makes the
+// flusher spin, so a slow producer costs no processor time between writes.
+func TestHandoff_SlowProducerDoesNotSpin(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("spinning needs two processors")
+	}
+	withProcs(t, 2, func() {
+		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			w.WriteString("a line\n")
+			time.Sleep(2 * spinFor)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		handovers, spins, kicks, parks := handoffCounts(w)
+		if handovers != 5 || spins != 0 || kicks != 0 || parks < 5 {
+			t.Errorf("handovers %d, spins %d, kicks %d, parks %d: want 5 handovers, each to a parked flusher that never spun", handovers, spins, kicks, parks)
+		}
+	})
+}
+
+// Under testing/synctest time stands still, so only the count bounds the
+// spin: synctest.Wait must return (the flusher parks) after a fast
+// producer's writes.
+func TestHandoff_SpinEndsUnderAFakeClock(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("spinning needs two processors")
+	}
+	withProcs(t, 2, func() {
+		synctest.Test(t, func(t *testing.T) {
+			w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeLines(t, w, 20_000)
+			w.Flush()
+			synctest.Wait() // hangs if the spin waits for the clock
+			w.mu.Lock()
+			idle, spinning := w.idle, w.spinning
+			w.mu.Unlock()
+			if !idle || spinning {
+				t.Errorf("after synctest.Wait: idle %v, spinning %v; want the flusher parked", idle, spinning)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package streamcore
+
+const raceEnabled = false
