@@ -57,9 +57,11 @@
 //
 // A Writable[[]byte] in byte mode (CreateFile, or NewWritable with a
 // []byte sink) copies each write into 64 KiB slabs it owns and reuses once
-// the sink has returned from them, and its producer takes no lock for most
-// writes: it appends to its slab and hands what it wrote to the stream's
-// goroutine in batches. BenchmarkMillionLineWriter compares the backpressure
+// the sink has returned from them (the oldest first, once four are free,
+// so that the producer does not write into memory the sink has just read
+// on another processor: a stream keeps up to about 400 KiB of slabs), and
+// its producer takes no lock for most writes: it appends to its slab and
+// hands what it wrote to the stream's goroutine in batches. BenchmarkMillionLineWriter compares the backpressure
 // guide's million-line writer with a bufio.Writer loop writing the same
 // lines, with the same backpressure: Write returns false exactly when the
 // buffered length reaches the highWaterMark, drain comes when it is empty

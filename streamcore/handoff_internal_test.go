@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 )
 
 // handoffCounts returns w's handovers, spins, kicks and parks (handoff.go).
@@ -146,4 +147,42 @@ func TestHandoff_SpinEndsUnderAFakeClock(t *testing.T) {
 			}
 		})
 	})
+}
+
+// The producer reuses a slab only after ringSlabs others have been freed
+// since, the oldest first, so that it does not write into memory the
+// sink's processor has just read; and the ring stays bounded.
+func TestSlabRing(t *testing.T) {
+	w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Destroy(nil)
+	chunk := make([]byte, 1000)
+	var order []*byte // the slab in use, at each slab change
+	last := map[*byte]int{}
+	for range 200 * slabSize / len(chunk) {
+		if !w.Write(chunk) {
+			if err := w.WaitDrain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.mu.Lock()
+		slab := unsafe.SliceData(w.p.full)
+		w.mu.Unlock()
+		if len(order) == 0 || order[len(order)-1] != slab {
+			if j, ok := last[slab]; ok && len(order)-j <= ringSlabs {
+				t.Fatalf("slab reused after %d others at change %d; want at least %d", len(order)-j-1, len(order), ringSlabs)
+			}
+			last[slab] = len(order)
+			order = append(order, slab)
+		}
+	}
+	if len(order) < 150 {
+		t.Fatalf("%d slab changes in 200 slabs' worth of writes", len(order))
+	}
+	if len(last) > ringSlabs+4 {
+		t.Errorf("%d distinct slabs; want at most %d", len(last), ringSlabs+4)
+	}
+	t.Logf("%d slab changes, %d distinct slabs", len(order), len(last))
 }

@@ -20,9 +20,20 @@ const (
 	// maxEnds bounds the chunk boundaries kept unpublished for sinks that
 	// take chunks one by one.
 	maxEnds = 1024
+	// ringSlabs is how many free slabs a stream keeps before it reuses
+	// one, the oldest first: the producer then writes into memory the
+	// sink last read several batches ago. The sink runs on another
+	// processor; reusing the slab it has just read makes every line the
+	// producer writes take the cache line back from that processor's cache
+	// (on this project's 2-CPU machine, reading each batch from a second
+	// core cost the million-line writer 4.6ms in 19.7, and a ring of 4
+	// brought the writer to a file from 1.16x to 1.09x bufio's time). The
+	// ring costs a stream that has written more than about 400 KiB some
+	// 256 KiB more than reusing at once would.
+	ringSlabs = 4
 	// maxFreeSlabs bounds the slabs kept for reuse: a producer that ignored
 	// backpressure may have needed many, and they are not kept after it.
-	maxFreeSlabs = 4
+	maxFreeSlabs = 2 * ringSlabs
 	// maxBatchBytes caps the bytes the producer writes between two
 	// publications (smaller highWaterMarks use hwm/2).
 	maxBatchBytes = 32 << 10
@@ -192,16 +203,18 @@ func (w *Writable[T]) acceptedLocked() bool {
 	return ok
 }
 
-// newSlabLocked retires the current slab and starts a new one, reused if
-// one is free. Called after publishLocked.
+// newSlabLocked retires the current slab and starts a new one: the oldest
+// free one once more than ringSlabs are free, else a new one. Called after
+// publishLocked.
 func (w *Writable[T]) newSlabLocked() {
 	pr := &w.p
 	if pr.full != nil {
 		w.retired = append(w.retired, retiredSlab{buf: pr.full, end: w.pubTotal})
 		w.recycleLocked()
 	}
-	if k := len(w.free); k > 0 {
-		pr.full = w.free[k-1]
+	if k := len(w.free); k > ringSlabs {
+		pr.full = w.free[0]
+		copy(w.free, w.free[1:])
 		w.free[k-1] = nil
 		w.free = w.free[:k-1]
 	} else {
