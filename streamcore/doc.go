@@ -80,9 +80,10 @@
 // bytes joined in one chunk; others get each write as its own chunk, in
 // order.
 //
-// A producer that hands batches over more often than every 100µs finds
-// the stream's goroutine spinning for the next one rather than asleep, so
-// that a handover costs an atomic store instead of waking a thread (which
+// A producer that streams (the sink has taken at least half a batch since
+// the stream's goroutine last slept) finds that goroutine spinning for the
+// next batch rather than asleep, so that a handover costs an atomic store
+// instead of waking a thread (which
 // the Go scheduler on Linux can delay by some 55µs, long enough for the
 // producer to reach the highWaterMark and wait). The spin is bounded (at
 // most 100µs after each batch, on at most half the processors, never with

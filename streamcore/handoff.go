@@ -30,26 +30,28 @@ import (
 //     instead of each being handed to a flusher that empties the queue as
 //     fast as it fills.
 //   - The flusher, once it has emptied the queue, spins before it parks if
-//     the producer hands over often (the last two handovers were less than
-//     spinFor apart, and the last one was less than spinFor ago): the next
-//     batch then arrives within the spin, and the producer hands it over
-//     with an atomic store instead of a wake-up. The spin lasts at most
-//     spinFor and spinIters checks (so that a fake clock, as in
-//     testing/synctest, cannot keep it spinning), yields the processor
-//     every spinYield checks, and runs on at most half the processors at
-//     once (never with GOMAXPROCS 1). A producer that hands over less than
-//     every spinFor never makes the flusher spin; one that hands over more
-//     often keeps one processor busy while it writes.
+//     the producer is streaming: the sink has taken at least half a batch
+//     since the flusher last parked. The next batch then arrives within
+//     the spin, and the producer hands it over with an atomic store
+//     instead of a wake-up. The spin lasts at most spinFor and spinIters
+//     checks (so that a fake clock, as in testing/synctest, cannot keep it
+//     spinning), yields the processor every spinYield checks, and runs on
+//     at most half the processors at once (never with GOMAXPROCS 1). A
+//     spin that no handover ends parks the flusher and starts the count
+//     again, so a producer that writes a line now and then never makes it
+//     spin, and the spinning costs at most spinFor per half batch written;
+//     a producer that streams keeps a second processor busy while it
+//     writes.
 //
-// The rule has two steady states for a producer near the limit: once a
-// slow write by the sink has made the producer wait for a drain, its
-// handovers come further apart, the flusher stops spinning, the next
-// wake-up is late again, and the stream may stay in the slower state for
-// a whole run (to a file, runs of the million-line writer on the 2-CPU
-// machine are bimodal: about 31ms or 37-41ms). Spinning instead whenever
-// the sink took half a batch since it was last idle avoided that state
-// but, measured in 10 interleaved rounds, made the writer slower in both
-// sinks (1.19x bufio to /dev/null against 1.08x), so this rule stays.
+// A first version spun when the last two handovers were less than spinFor
+// apart. It had two steady states: once a slow write by the sink had made
+// the producer wait for a drain, its handovers came further apart, the
+// flusher stopped spinning, the next wake-up was late again, and the
+// stream could stay in the slower state for a whole run (to a file, 8 of
+// 20 runs of the million-line writer produced in 30-37ms instead of
+// 21-25ms). Counting bytes since the last park has no such state: 0 of 40
+// runs (median 21.7ms, at most 23.6ms), with 20-30 parks a run instead of
+// 800-2,500.
 const (
 	spinFor   = 100 * time.Microsecond
 	spinIters = 1 << 16
@@ -68,17 +70,14 @@ var clockBase = time.Now()
 func since() time.Duration { return time.Since(clockBase) }
 
 // spinLocked is called by the flusher with w.mu held and w.idle set, before
-// it parks. It spins for work if the producer handed over recently and
-// reports whether work came (w.idle was cleared by wake); it returns with
-// w.mu held.
+// it parks. It spins for work if the producer is streaming and reports
+// whether work came (w.idle was cleared by wake); it returns with w.mu
+// held.
 func (w *Writable[T]) spinLocked() bool {
-	if !w.slabs || w.coop || w.handovers == 0 || w.handoverGap >= spinFor {
+	if !w.slabs || w.coop || w.busyBytes < w.batchBytes/2 {
 		return false
 	}
 	start := since()
-	if start-w.lastHandover >= spinFor {
-		return false
-	}
 	if spinners.Add(1) > int32(runtime.GOMAXPROCS(0)/2) {
 		spinners.Add(-1)
 		return false
@@ -123,11 +122,8 @@ func (w *Writable[T]) wake() {
 // than batchGap before. Called with w.mu held.
 func (w *Writable[T]) handoverLocked() (fast bool) {
 	now := since()
-	w.handoverGap = spinFor // no previous handover: as if slow
-	if w.handovers > 0 {
-		w.handoverGap = now - w.lastHandover
-	}
+	fast = w.handovers > 0 && now-w.lastHandover < batchGap
 	w.lastHandover = now
 	w.handovers++
-	return w.handoverGap < batchGap
+	return fast
 }

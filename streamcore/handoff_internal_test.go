@@ -33,11 +33,35 @@ func writeLines(t *testing.T, w *Writable[[]byte], n int) {
 	}
 }
 
-// withProcs runs f with GOMAXPROCS set to n.
+// writeNowAndThen writes n lines, each twice spinFor after the last.
+func writeNowAndThen(w *Writable[[]byte], n int) {
+	for range n {
+		w.WriteString("a line\n")
+		time.Sleep(2 * spinFor)
+	}
+}
+
+// withProcs runs f with GOMAXPROCS set to n; n > 1 skips the test on a
+// machine with fewer processors.
 func withProcs(t *testing.T, n int, f func()) {
+	if runtime.NumCPU() < n {
+		t.Skipf("needs %d processors", n)
+	}
 	old := runtime.GOMAXPROCS(n)
 	defer runtime.GOMAXPROCS(old)
 	f()
+}
+
+// newDiscardW returns a byte-mode Writable on Discard with the given
+// options, destroyed when the test ends.
+func newDiscardW(t *testing.T, opts WritableOptions) *Writable[[]byte] {
+	t.Helper()
+	w, err := NewWritable[[]byte](Discard[[]byte]{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Destroy(nil) })
+	return w
 }
 
 // A producer that writes fast into a sink that keeps up finds the flusher
@@ -45,19 +69,13 @@ func withProcs(t *testing.T, n int, f func()) {
 // and the flusher seldom parks. Without the spin every handover that finds
 // the flusher idle parks it again (parks >= kicks + handovers/2 at least).
 func TestHandoff_FastProducerKicksASpinningFlusher(t *testing.T) {
-	if runtime.NumCPU() < 2 {
-		t.Skip("spinning needs two processors")
-	}
 	if raceEnabled {
 		t.Skip("the race detector makes the producer too slow to spin for")
 	}
 	withProcs(t, 2, func() {
 		// 2 KiB batches: some 2,000 of them, each a few µs of writing,
 		// far below spinFor even on a loaded machine.
-		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{HighWaterMark: HWM(4 << 10)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := newDiscardW(t, WritableOptions{HighWaterMark: HWM(4 << 10)})
 		writeLines(t, w, 400_000)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
@@ -76,10 +94,7 @@ func TestHandoff_FastProducerKicksASpinningFlusher(t *testing.T) {
 // producer's processor away.
 func TestHandoff_NoSpinWithOneProcessor(t *testing.T) {
 	withProcs(t, 1, func() {
-		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := newDiscardW(t, WritableOptions{})
 		// Small writes, each giving the flusher the processor: every one
 		// finds the stream idle, a few µs after the last.
 		for range 2000 {
@@ -95,21 +110,12 @@ func TestHandoff_NoSpinWithOneProcessor(t *testing.T) {
 	})
 }
 
-// A producer that hands over less often than every spinFor never makes the
-// flusher spin, so a slow producer costs no processor time between writes.
+// A producer that writes a line now and then never makes the flusher spin,
+// so it costs no processor time between writes.
 func TestHandoff_SlowProducerDoesNotSpin(t *testing.T) {
-	if runtime.NumCPU() < 2 {
-		t.Skip("spinning needs two processors")
-	}
 	withProcs(t, 2, func() {
-		w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 5 {
-			w.WriteString("a line\n")
-			time.Sleep(2 * spinFor)
-		}
+		w := newDiscardW(t, WritableOptions{})
+		writeNowAndThen(w, 5)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -120,13 +126,72 @@ func TestHandoff_SlowProducerDoesNotSpin(t *testing.T) {
 	})
 }
 
+// The flusher spins only while the sink has taken half a batch since it
+// last parked: after a burst it spins, parks once no batch comes, and the
+// lines written now and then after that never make it spin again.
+func TestHandoff_SpinNeedsHalfABatchSinceThePark(t *testing.T) {
+	withProcs(t, 2, func() {
+		w := newDiscardW(t, WritableOptions{})
+		chunk := make([]byte, 1<<10)
+		for range 24 { // 24 KiB: more than half of a 32 KiB batch
+			w.Write(chunk)
+		}
+		w.Flush()
+		parked := func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.idle && !w.spinning && w.length == 0
+		}
+		for !parked() {
+			time.Sleep(spinFor)
+		}
+		_, burstSpins, _, _ := handoffCounts(w)
+		if burstSpins == 0 {
+			t.Fatal("no spin after a 24 KiB burst")
+		}
+		writeNowAndThen(w, 5)
+		if _, spins, _, _ := handoffCounts(w); spins != burstSpins {
+			t.Errorf("%d spins after the burst's %d: lines written now and then made the flusher spin", spins, burstSpins)
+		}
+
+		// A line that ends a spin does not end the streaming: the flusher
+		// spins again after it (the count runs from the last park, not
+		// from the last idle moment). Retried: the line must come while
+		// the flusher spins, which a loaded machine may delay.
+		for attempt := 0; ; attempt++ {
+			for range 24 {
+				w.Write(chunk)
+			}
+			w.Flush()
+			for {
+				w.mu.Lock()
+				spinning, length := w.spinning, w.length
+				w.mu.Unlock()
+				if spinning && length == 0 {
+					break
+				}
+				runtime.Gosched()
+			}
+			_, before, kicks0, _ := handoffCounts(w)
+			w.WriteString("a line\n")
+			for !parked() {
+				time.Sleep(spinFor)
+			}
+			_, after, kicks1, _ := handoffCounts(w)
+			if kicks1 > kicks0 && after >= before+1 {
+				break // kicked out of a spin by the line, then spun again
+			}
+			if kicks1 > kicks0 || attempt == 20 {
+				t.Fatalf("attempt %d: spins %d -> %d, kicks %d -> %d: want a spin after the line that ended one", attempt, before, after, kicks0, kicks1)
+			}
+		}
+	})
+}
+
 // Under testing/synctest time stands still, so only the count bounds the
 // spin: synctest.Wait must return (the flusher parks) after a fast
 // producer's writes.
 func TestHandoff_SpinEndsUnderAFakeClock(t *testing.T) {
-	if runtime.NumCPU() < 2 {
-		t.Skip("spinning needs two processors")
-	}
 	withProcs(t, 2, func() {
 		synctest.Test(t, func(t *testing.T) {
 			w, err := NewWritable[[]byte](Discard[[]byte]{}, WritableOptions{})

@@ -143,13 +143,13 @@ type Writable[T any] struct {
 	corked    int
 	idle      bool // the flusher is waiting on cond, or spinning (see handoff.go)
 	spinning  bool // the flusher is spinning: wake sets kick instead of signalling cond
-	// lastHandover is when a write last found the stream idle, and
-	// handoverGap the time between the last two such writes (see
+	// lastHandover is when a write last found the stream idle, busyBytes
+	// what the sink has taken since the flusher last parked (see
 	// handoff.go). handovers, spins, kicks and parks count such writes,
 	// spins of the flusher, wakes delivered to a spinning flusher, and
 	// waits on cond, for tests.
 	lastHandover time.Duration // since clockBase
-	handoverGap  time.Duration
+	busyBytes    int64
 	handovers    int64
 	spins        int64
 	kicks        int64
@@ -577,6 +577,7 @@ func (w *Writable[T]) run() {
 			if w.spinLocked() {
 				continue
 			}
+			w.busyBytes = 0
 			w.parks++
 			w.cond.Wait()
 		}
@@ -648,6 +649,7 @@ const keepStale = 1024
 // a sink error destroys the stream (X1). Called and returns with w.mu held.
 func (w *Writable[T]) complete(n int64, err error, cbs []func(error), hasCB bool) {
 	w.length -= n
+	w.busyBytes += n
 	if len(w.retired) > 0 {
 		w.recycleLocked()
 	}
