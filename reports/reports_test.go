@@ -337,6 +337,12 @@ func TestSummaryGolden(t *testing.T) {
 	set.Runs = append(set.Runs, results.Run{ID: "x", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Crash, WallSeconds: 0.002, PeakRSSBytes: 1 << 20,
 		Params: []results.Param{{Key: "cmd", Value: "abc"}}}, results.Run{ID: "y", Name: "BenchmarkCmd/cmd=abc", Bench: "Cmd", Workload: "cmd", Outcome: results.Interrupted,
 		Params: []results.Param{{Key: "cmd", Value: "abc"}}})
+	// A server run for a 6 s window: alive and within the cap to the end, ok,
+	// and no wall time, which would only measure the window.
+	for i := range 2 {
+		set.Runs = append(set.Runs, results.Run{ID: fmt.Sprintf("s%d", i), Name: "BenchmarkServer/cmd=srv", Bench: "Server", Workload: "srv", Outcome: results.OK,
+			WallSeconds: 6.4, DurationSeconds: 6, PeakRSSBytes: 30 << 20, Params: []results.Param{{Key: "cmd", Value: "srv"}}})
+	}
 	var buf bytes.Buffer
 	Summary(&buf, set)
 	reportstest.Golden(t, "summary.txt", buf.Bytes())

@@ -35,7 +35,8 @@ func (r SummaryRow) Cells() []string {
 }
 
 // SummaryRows summarizes a set with one row per benchmark (and side), in
-// suite order: outcome counts, median wall time of the runs that finished, the largest peak RSS,
+// suite order: outcome counts, median wall time of the runs that finished
+// (not of runs for a --duration, which last their window), the largest peak RSS,
 // peak heap and buffered bytes of its runs, and the median time to OOM of
 // its oom runs. Interrupted runs are counted but left out of the figures.
 // "-" marks a figure no run reported (external commands have no heap or
@@ -63,8 +64,12 @@ func SummaryRows(set *results.Set) []SummaryRow {
 		if !run.Measured() {
 			continue
 		}
-		if run.Outcome == results.OK {
-			rw.walls = append(rw.walls, run.WallSeconds) // a killed run's wall is its time to die: its own column
+		// A killed run's wall is its time to die: its own column. A run for
+		// a --duration lasted as long as it was told to: its wall time
+		// measures the window, not the program (results.txt gives it no
+		// sec/op either).
+		if run.Outcome == results.OK && run.DurationSeconds == 0 {
+			rw.walls = append(rw.walls, run.WallSeconds)
 		}
 		rw.rss = max(rw.rss, run.PeakRSSBytes)
 		if run.PeakHeapBytes != nil {
