@@ -245,7 +245,7 @@ func openRegular(root *os.Root, name string) (*os.File, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (a symbolic link?): bpbench reads only the files it wrote", name)
+		return nil, fmt.Errorf("%s is not a regular file (a symbolic link?): bpbench reads only the files it wrote and never follows a link; remove it", name)
 	}
 	f, err := root.Open(filepath.FromSlash(name))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -77,17 +78,15 @@ func validName(name string) bool {
 // readManifest reads the manifest at name in root; a manifest that is not
 // there is (nil, nil).
 func readManifest(root *os.Root, name string) (*Manifest, error) {
-	fi, err := root.Lstat(filepath.FromSlash(name))
+	f, err := openRegular(root, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file: remove it (bpbench never follows a symbolic link)", name)
-	}
-	data, err := root.ReadFile(filepath.FromSlash(name))
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return nil, err
 	}

@@ -314,3 +314,27 @@ func TestWriteReport(t *testing.T) {
 		t.Errorf("the report of the earlier set is still there: %v", err)
 	}
 }
+
+// A manifest that is a symbolic link, even to a true copy of itself in the
+// folder, is refused and not followed.
+func TestManifestSymlinkRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := sampleResults().WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	m := filepath.Join(dir, ManifestFile)
+	data, err := os.ReadFile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copy.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(m)
+	if err := os.Symlink("copy.json", m); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckOut(dir); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("CheckOut through a linked manifest: %v", err)
+	}
+}
